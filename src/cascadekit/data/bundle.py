@@ -39,7 +39,9 @@ class DatasetBundle:
         if self.cascades is None:
             raise ValueError(f"{self.name} has no cascades")
         if name not in self.splits:
-            raise KeyError(f"{self.name} ships no {name!r} split (has: {sorted(self.splits) or 'none'})")
+            raise KeyError(
+                f"{self.name} ships no {name!r} split (has: {sorted(self.splits) or 'none'})"
+            )
         return self.cascades.subset(self.splits[name])
 
     def statistics(self) -> dict[str, Any]:
@@ -47,7 +49,9 @@ class DatasetBundle:
         out: dict[str, Any] = {"name": self.name}
         if self.cascades is not None:
             out["cascades"] = self.cascades.statistics()
-            out["splits"] = {k: self.cascades.subset(v).statistics() for k, v in self.splits.items()}
+            out["splits"] = {
+                k: self.cascades.subset(v).statistics() for k, v in self.splits.items()
+            }
         if self.events is not None:
             out["events"] = self.events.statistics()
         if self.event_splits:

@@ -251,7 +251,9 @@ class CascadeSet:
         out.attrs = {**self.attrs, "dropped_by_length": int((~keep).sum())}
         return out
 
-    def prefix(self, max_len: int | None = None, before: np.ndarray | float | None = None) -> CascadeSet:
+    def prefix(
+        self, max_len: int | None = None, before: np.ndarray | float | None = None
+    ) -> CascadeSet:
         """Per-cascade prefixes: the first ``max_len`` adopters and/or those with time < ``before``.
 
         ``before`` is a scalar or a (C,) array of absolute cut times (strictly earlier rows kept).
@@ -265,7 +267,9 @@ class CascadeSet:
                 raise ValueError("a time cut needs timestamps")
             cut = np.broadcast_to(np.asarray(before, dtype=np.float64), (len(self),))
             keep &= self.times < np.repeat(cut, self.lengths)
-        counts = np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if self.n_events else None
+        counts = (
+            np.add.reduceat(keep.astype(np.int64), self.offsets[:-1]) if self.n_events else None
+        )
         if counts is None:
             counts = np.zeros(len(self), np.int64)
         counts = np.where(self.lengths > 0, counts, 0)
@@ -360,7 +364,9 @@ class CascadeSet:
         cols: dict[str, Any] = {
             "cascade": pa.array(self.cascade_index.astype(np.int32)),
             "cascade_id": pa.array(np.repeat(self.ids, self.lengths).tolist(), pa.string()),
-            "user": pa.array(np.asarray(self.vocab.tokens, dtype=object)[self.users].tolist(), pa.string()),
+            "user": pa.array(
+                np.asarray(self.vocab.tokens, dtype=object)[self.users].tolist(), pa.string()
+            ),
             "user_index": pa.array(self.users),
         }
         if self.times is not None:
@@ -420,4 +426,3 @@ def _decode_column(d: dict[str, Any]) -> np.ndarray:
     if dtype.kind == "f":
         return np.asarray([np.nan if x is None else x for x in d["values"]], dtype=dtype)
     return np.asarray(d["values"], dtype=dtype)
-

@@ -46,7 +46,9 @@ class EventLog:
             raise ValueError("user indices must lie in [0, len(user_vocab))")
         if n and (self.marks.min() < 0 or self.marks.max() >= len(mark_vocab)):
             raise ValueError("mark indices must lie in [0, len(mark_vocab))")
-        self.t_start = float(t_start) if t_start is not None else (float(self.times[0]) if n else 0.0)
+        self.t_start = (
+            float(t_start) if t_start is not None else (float(self.times[0]) if n else 0.0)
+        )
         self.t_end = float(t_end) if t_end is not None else (float(self.times[-1]) if n else 0.0)
         if n and (self.times[0] < self.t_start or self.times[-1] > self.t_end):
             raise ValueError("events fall outside [t_start, t_end]")

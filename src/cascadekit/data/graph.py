@@ -63,7 +63,11 @@ class SocialGraph:
         n = len(vocab)
         w = np.ones(len(src)) if weights is None else np.asarray(weights, dtype=np.float64)
         if not directed:
-            src, dst, w = np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate([w, w])
+            src, dst, w = (
+                np.concatenate([src, dst]),
+                np.concatenate([dst, src]),
+                np.concatenate([w, w]),
+            )
         mat = sp.coo_matrix((w, (src, dst)), shape=(n, n)).tocsr()
         mat.sum_duplicates()
         mat.sort_indices()
@@ -75,7 +79,9 @@ class SocialGraph:
         )  # fmt: skip
 
     @classmethod
-    def from_scipy(cls, mat: sp.spmatrix, vocab: Vocabulary, *, directed: bool = True) -> SocialGraph:
+    def from_scipy(
+        cls, mat: sp.spmatrix, vocab: Vocabulary, *, directed: bool = True
+    ) -> SocialGraph:
         csr = sp.csr_matrix(mat)
         csr.sum_duplicates()
         csr.sort_indices()
@@ -140,7 +146,9 @@ class SocialGraph:
         deg = self.degree()
         return {
             "nodes": self.n_nodes,
-            "nodes_with_edges": int(np.sum((deg > 0) | (np.bincount(self.indices, minlength=self.n_nodes) > 0))),
+            "nodes_with_edges": int(
+                np.sum((deg > 0) | (np.bincount(self.indices, minlength=self.n_nodes) > 0))
+            ),
             "arcs": self.n_arcs,
             "edges": self.n_edges,
             "directed": self.directed,
@@ -167,7 +175,9 @@ class SocialGraph:
             cols["weight"] = pa.array(self.weights)
         meta = {"kind": "SocialGraph", "vocab": self.vocab.tokens, "directed": self.directed,
                 "attrs": self.attrs}  # fmt: skip
-        pq.write_table(pa.table(cols).replace_schema_metadata({"cascadekit": json.dumps(meta)}), str(path))
+        pq.write_table(
+            pa.table(cols).replace_schema_metadata({"cascadekit": json.dumps(meta)}), str(path)
+        )
 
     @classmethod
     def from_parquet(cls, path: str | Path) -> SocialGraph:
@@ -184,4 +194,6 @@ class SocialGraph:
         # arcs are stored row-sorted, so CSR can be rebuilt directly
         indptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=len(vocab)))])
         weights = table.column("weight").to_numpy() if "weight" in table.column_names else None
-        return cls(indptr, dst, vocab, weights=weights, directed=meta["directed"], attrs=meta["attrs"])
+        return cls(
+            indptr, dst, vocab, weights=weights, directed=meta["directed"], attrs=meta["attrs"]
+        )
