@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cascadekit.data.cascades import CascadeSet
+from cascadekit.data.cascades import CascadeSet, decode_column, encode_column
 from cascadekit.data.content import Content
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
@@ -62,3 +65,81 @@ class DatasetBundle:
             out["content"] = self.content.statistics()
         out["dropped_or_repaired"] = self.report.to_dict()
         return out
+
+    # ------------------------------------------------------------------ Parquet folder
+    def save(self, folder: str | Path) -> Path:
+        """Write the bundle as a folder of Parquet files (+ small JSON sidecars); lossless."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self.cascades is not None:
+            self.cascades.to_parquet(folder / "cascades.parquet")
+        if self.events is not None:
+            self.events.to_parquet(folder / "events.parquet")
+        for k, ev in self.event_splits.items():
+            ev.to_parquet(folder / f"events.{k}.parquet")
+        if self.graph is not None:
+            self.graph.to_parquet(folder / "graph.parquet")
+        manifest = {
+            "name": self.name,
+            "splits": {k: v.tolist() for k, v in self.splits.items()},
+            "event_splits": sorted(self.event_splits),
+            "report": {"source": self.report.source, "counts": self.report.to_dict()},
+            "info": self.info,
+            "content": None if self.content is None else _content_to_json(self.content),
+        }
+        (folder / "bundle.json").write_text(json.dumps(manifest, ensure_ascii=False, default=str))
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> DatasetBundle:
+        folder = Path(folder)
+        manifest_path = folder / "bundle.json"
+        if not manifest_path.is_file():
+            raise FileNotFoundError(f"{folder}: no bundle.json (not a saved DatasetBundle)")
+        m = json.loads(manifest_path.read_text())
+        part = folder.joinpath
+        return cls(
+            name=m["name"],
+            cascades=CascadeSet.from_parquet(part("cascades.parquet"))
+            if part("cascades.parquet").is_file()
+            else None,
+            splits={k: np.asarray(v, dtype=np.int64) for k, v in m["splits"].items()},
+            events=EventLog.from_parquet(part("events.parquet"))
+            if part("events.parquet").is_file()
+            else None,
+            event_splits={
+                k: EventLog.from_parquet(part(f"events.{k}.parquet")) for k in m["event_splits"]
+            },
+            graph=SocialGraph.from_parquet(part("graph.parquet"))
+            if part("graph.parquet").is_file()
+            else None,
+            content=None if m["content"] is None else _content_from_json(m["content"]),
+            report=ReadReport(m["report"]["source"], Counter(m["report"]["counts"])),
+            info=m["info"],
+        )
+
+
+def _content_to_json(c: Content) -> dict[str, Any]:
+    return {
+        "cascade_ids": list(c.cascade_ids),
+        "texts": c.texts,
+        "profiles": {k: encode_column(v) for k, v in c.profiles.items()},
+        "post_fields": {k: encode_column(v) for k, v in c.post_fields.items()},
+        "image_features": None
+        if c.image_features is None
+        else encode_column(c.image_features.ravel()),
+        "image_shape": None if c.image_features is None else list(c.image_features.shape),
+        "image_mask": None if c.image_mask is None else encode_column(c.image_mask),
+    }
+
+
+def _content_from_json(d: dict[str, Any]) -> Content:
+    feats = d["image_features"]
+    return Content(
+        cascade_ids=d["cascade_ids"],
+        texts=d["texts"],
+        profiles={k: decode_column(v) for k, v in d["profiles"].items()},
+        post_fields={k: decode_column(v) for k, v in d["post_fields"].items()},
+        image_features=None if feats is None else decode_column(feats).reshape(d["image_shape"]),
+        image_mask=None if d["image_mask"] is None else decode_column(d["image_mask"]),
+    )

@@ -379,7 +379,7 @@ class CascadeSet:
             "ids": self.ids.tolist(),
             "lengths": self.lengths.tolist(),
             "root_times": None if self.root_times is None else self.root_times.tolist(),
-            "meta": {k: _encode_column(v) for k, v in self.meta.items()},
+            "meta": {k: encode_column(v) for k, v in self.meta.items()},
             "attrs": self.attrs,
         }
         table = pa.table(cols).replace_schema_metadata({"cascadekit": json.dumps(meta)})
@@ -406,12 +406,13 @@ class CascadeSet:
             parents=table.column("parent").to_numpy() if "parent" in names else None,
             ids=meta["ids"],
             root_times=None if meta["root_times"] is None else np.asarray(meta["root_times"]),
-            meta={k: _decode_column(v) for k, v in meta["meta"].items()},
+            meta={k: decode_column(v) for k, v in meta["meta"].items()},
             attrs=meta["attrs"],
         )
 
 
-def _encode_column(v: np.ndarray) -> dict[str, Any]:
+def encode_column(v: np.ndarray) -> dict[str, Any]:
+    """A 1-d array as JSON (dtype + values; NaN kept as null) for Parquet metadata and sidecars."""
     kind = "object" if v.dtype == object else v.dtype.str
     values = v.tolist()
     if v.dtype.kind == "f":  # JSON has no NaN; keep them exactly
@@ -419,7 +420,7 @@ def _encode_column(v: np.ndarray) -> dict[str, Any]:
     return {"dtype": kind, "values": values}
 
 
-def _decode_column(d: dict[str, Any]) -> np.ndarray:
+def decode_column(d: dict[str, Any]) -> np.ndarray:
     if d["dtype"] == "object":
         return np.asarray(d["values"], dtype=object)
     dtype = np.dtype(d["dtype"])

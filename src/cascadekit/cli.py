@@ -1,0 +1,220 @@
+"""`cascadekit` command line: thin wrappers that parse options and call the library.
+
+Errors cascadekit raises on purpose (bad input, checksum mismatch, unknown names) are printed as one
+clear line on stderr with exit code 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cascadekit.errors import CascadeKitError
+
+app = typer.Typer(help="Information cascade modelling toolkit.", no_args_is_help=True)
+datasets_app = typer.Typer(
+    help="The dataset registry: list, inspect, verify, count.", no_args_is_help=True
+)
+app.add_typer(datasets_app, name="datasets")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (CascadeKitError, FileNotFoundError) as e:
+            err.print(f"[bold red]error:[/] {e}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(obj: Any) -> None:
+    """JSON on stdout, nothing else (so that `| jq` works)."""
+    sys.stdout.write(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o: Any) -> Any:
+    import numpy as np
+
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024:
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+@datasets_app.command("list")
+@friendly_errors
+def datasets_list() -> None:
+    """Registered datasets, the tasks they serve and whether their files are present and verified."""
+    from cascadekit import datasets
+
+    table = Table("name", "tasks", "size", "files", title="cascadekit datasets")
+    for name in datasets.names():
+        spec = datasets.get(name)
+        checks = datasets.verify(name)
+        ok = sum(c.status == "ok" for c in checks)
+        state = (
+            f"[green]{ok}/{len(checks)} verified[/]"
+            if ok == len(checks)
+            else f"[yellow]{ok}/{len(checks)}[/]"
+        )
+        table.add_row(name, ", ".join(spec.tasks), _human(spec.size), state)
+    out.print(table)
+
+
+@datasets_app.command("info")
+@friendly_errors
+def datasets_info(name: str) -> None:
+    """Origin, pinned commit, files, reader, license and citation of one dataset."""
+    from cascadekit import datasets
+
+    spec = datasets.get(name)
+    out.print(f"[bold]{spec.name}[/] — {spec.title}")
+    out.print(f"origin:   {spec.repository} @ {spec.commit}")
+    out.print(f"reader:   cascadekit.data.formats.{spec.reader} {spec.reader_kwargs or ''}")
+    out.print(f"tasks:    {', '.join(spec.tasks)}")
+    out.print(f"license / citation: {spec.license_and_citation}", highlight=False)
+    table = Table("file", "size", "sha256", "origin")
+    for f in spec.files:
+        table.add_row(
+            f.path, _human(f.size), f.sha256[:16] + "…", f.url or f"(not downloadable) {f.note}"
+        )
+    out.print(table)
+
+
+@datasets_app.command("verify")
+@friendly_errors
+def datasets_verify(
+    name: str = typer.Argument(None, help="dataset name (or use --all)"),
+    all_: bool = typer.Option(False, "--all", help="verify every registered dataset"),
+) -> None:
+    """Check the sha256 of every file (in the mirror or the cache). Exit 1 if any is missing or wrong."""
+    from cascadekit import datasets
+
+    if not all_ and not name:
+        raise CascadeKitError("give a dataset name or --all")
+    targets = datasets.names() if all_ else [name]
+    table = Table("dataset", "file", "status", "location")
+    bad = 0
+    for n in targets:
+        for c in datasets.verify(n):
+            colour = {"ok": "green", "missing": "yellow", "mismatch": "red"}[c.status]
+            table.add_row(n, c.path, f"[{colour}]{c.status}[/]", c.location)
+            if c.status != "ok":
+                bad += 1
+                if c.status == "mismatch":
+                    err.print(f"[red]{c.location}: sha256 {c.actual} != expected {c.expected}[/]")
+    out.print(table)
+    if bad:
+        err.print(f"[bold red]{bad} file(s) missing or corrupt[/]")
+        raise typer.Exit(1)
+    out.print(f"[green]all {sum(len(datasets.get(n).files) for n in targets)} files verified[/]")
+
+
+@datasets_app.command("stats")
+@friendly_errors
+def datasets_stats(
+    name: str,
+    as_json: bool = typer.Option(False, "--json", help="print a JSON object on stdout"),
+    option: list[str] = typer.Option([], "--set", help="reader option key=value (e.g. which=url)"),
+) -> None:
+    """Users, cascades, events, lengths, graph edges — overall and per shipped split."""
+    from cascadekit import datasets
+
+    bundle = datasets.load(name, **parse_options(option))
+    stats = bundle.statistics()
+    if as_json:
+        print_json(stats)
+        return
+    out.print_json(json.dumps(stats, default=_json_default))
+
+
+def parse_options(pairs: list[str]) -> dict[str, Any]:
+    """``key=value`` strings → dict; values parsed as JSON when they are (numbers, true, lists)."""
+    opts: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise CascadeKitError(f"expected key=value, got {pair!r}")
+        try:
+            opts[key] = json.loads(value)
+        except ValueError:
+            opts[key] = value
+    return opts
+
+
+@app.command("convert")
+@friendly_errors
+def convert(
+    source: str = typer.Argument(..., help="a registered dataset name, or a saved bundle folder"),
+    output: Path = typer.Argument(..., help="output folder (parquet) or file (ndm lines)"),
+    to: str = typer.Option("parquet", help="parquet | ndm"),
+    option: list[str] = typer.Option([], "--set", help="reader option key=value"),
+) -> None:
+    """Convert a dataset to a Parquet bundle folder, or its cascades to NDM/FOREST `user,time` lines."""
+    from cascadekit import datasets
+    from cascadekit.data.bundle import DatasetBundle
+
+    path = Path(source)
+    bundle = (
+        DatasetBundle.load(path)
+        if (path / "bundle.json").is_file()
+        else datasets.load(source, **parse_options(option))
+    )
+    if to == "parquet":
+        bundle.save(output)
+        out.print(f"wrote {output}/ ({', '.join(sorted(p.name for p in Path(output).iterdir()))})")
+    elif to == "ndm":
+        from cascadekit.data.formats.lines import write_cascade_lines
+
+        if bundle.cascades is None:
+            raise CascadeKitError(f"{source} has no cascades to write as lines")
+        write_cascade_lines(bundle.cascades, output)
+        out.print(f"wrote {len(bundle.cascades)} cascades to {output}")
+    else:
+        raise CascadeKitError(f"unknown output format {to!r}; use parquet or ndm")
+    if not bundle.report.clean:
+        err.print(f"[yellow]reader notes:[/] {bundle.report}")
+
+
+@app.command("quickstart")
+@friendly_errors
+def quickstart(
+    out_dir: Path = typer.Option(Path("runs/quickstart"), "--out", help="run directory"),
+    seed: int = typer.Option(0, help="random seed"),
+) -> None:
+    """Synthetic graph + cascades → train a next-user model → evaluate with the papers' protocol."""
+    from cascadekit.quickstart import run_quickstart
+
+    run_quickstart(out_dir, seed=seed, console=out)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
