@@ -169,21 +169,31 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
 @app.command("convert")
 @friendly_errors
 def convert(
-    source: str = typer.Argument(..., help="a registered dataset name, or a saved bundle folder"),
+    source: str = typer.Argument(
+        ..., help="dataset name, saved bundle folder, or a file/folder with --format"
+    ),
     output: Path = typer.Argument(..., help="output folder (parquet) or file (ndm lines)"),
+    fmt: str = typer.Option(
+        None, "--format", help="read SOURCE as this format (see `cascadekit formats`)"
+    ),
     to: str = typer.Option("parquet", help="parquet | ndm"),
-    option: list[str] = typer.Option([], "--set", help="reader option key=value"),
+    option: list[str] = typer.Option(
+        [], "--set", help="reader option key=value (e.g. repair=true)"
+    ),
 ) -> None:
-    """Convert a dataset to a Parquet bundle folder, or its cascades to NDM/FOREST `user,time` lines."""
+    """Convert any readable input to a Parquet bundle folder, or its cascades to `user,time` lines."""
     from cascadekit import datasets
+    from cascadekit.data import formats
     from cascadekit.data.bundle import DatasetBundle
 
     path = Path(source)
-    bundle = (
-        DatasetBundle.load(path)
-        if (path / "bundle.json").is_file()
-        else datasets.load(source, **parse_options(option))
-    )
+    opts = parse_options(option)
+    if fmt is not None:
+        bundle = formats.read(path, fmt, **opts)
+    elif (path / "bundle.json").is_file():
+        bundle = DatasetBundle.load(path)
+    else:
+        bundle = datasets.load(source, **opts)
     if to == "parquet":
         bundle.save(output)
         out.print(f"wrote {output}/ ({', '.join(sorted(p.name for p in Path(output).iterdir()))})")
@@ -197,7 +207,18 @@ def convert(
     else:
         raise CascadeKitError(f"unknown output format {to!r}; use parquet or ndm")
     if not bundle.report.clean:
-        err.print(f"[yellow]reader notes:[/] {bundle.report}")
+        err.print(f"[yellow]reader notes:[/] {bundle.report}", highlight=False)
+
+
+@app.command("formats")
+def list_formats() -> None:
+    """Input formats `convert --format` understands."""
+    from cascadekit.data.formats import FORMATS
+
+    table = Table("format", "reader", "input")
+    for name, (target, what) in FORMATS.items():
+        table.add_row(name, target, what)
+    out.print(table)
 
 
 @app.command("quickstart")

@@ -1,0 +1,65 @@
+"""Small, reusable matplotlib figures (Agg backend; PNG files)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
+import numpy as np  # noqa: E402
+
+
+def plot_curves(
+    series: Mapping[str, Sequence[float]],
+    path: str | Path,
+    *,
+    xlabel: str = "epoch",
+    ylabel: str = "",
+    title: str = "",
+    mark_best: Mapping[str, int] | None = None,
+) -> Path:
+    """One line per named series against its index (+1); optional marker at a chosen index."""
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=120)
+    for name, ys in series.items():
+        xs = np.arange(1, len(ys) + 1)
+        ax.plot(xs, ys, marker="o", ms=3, label=name)
+        if mark_best and name in mark_best:
+            i = mark_best[name]
+            ax.scatter([xs[i]], [ys[i]], s=80, facecolors="none", edgecolors="k", zorder=3)
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_grouped_bars(
+    table: Mapping[str, Mapping[str, float]],
+    path: str | Path,
+    *,
+    title: str = "",
+    ylabel: str = "",
+) -> Path:
+    """Grouped bars: one group per metric, one bar per model (``table[model][metric]``)."""
+    models = list(table)
+    metrics = list(next(iter(table.values())))
+    width = 0.8 / max(len(models), 1)
+    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(metrics), 3.6), dpi=120)
+    x = np.arange(len(metrics))
+    for j, m in enumerate(models):
+        vals = [table[m][k] for k in metrics]
+        bars = ax.bar(x + (j - (len(models) - 1) / 2) * width, vals, width, label=m)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
+    ax.set_xticks(x, metrics)
+    ax.set(title=title, ylabel=ylabel)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
