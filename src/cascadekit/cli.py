@@ -71,7 +71,10 @@ def datasets_list() -> None:
     """Registered datasets, the tasks they serve and whether their files are present and verified."""
     from cascadekit import datasets
 
-    table = Table("name", "tasks", "size", "files", title="cascadekit datasets")
+    table = Table(title="cascadekit datasets")
+    table.add_column("name", no_wrap=True)
+    for col in ("tasks", "size", "files"):
+        table.add_column(col)
     for name in datasets.names():
         spec = datasets.get(name)
         checks = datasets.verify(name)
