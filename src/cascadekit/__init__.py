@@ -1,1 +1,3 @@
-"""cascadekit."""
+"""cascadekit: information cascade modelling toolkit."""
+
+__version__ = "0.1.0"
