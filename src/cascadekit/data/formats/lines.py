@@ -1,0 +1,168 @@
+"""NDM / FOREST cascade lines: one cascade per line, space-separated ``user,timestamp`` tokens.
+
+Files of a dataset folder: ``cascade.txt`` (train), ``cascadevalid.txt`` (valid, FOREST only),
+``cascadetest.txt`` (test). Users are raw ids (strings); times are numbers in the dataset's unit
+(unix seconds for NDM irvine/lastfm, hours for memetracker, milliseconds in scientific notation for
+FOREST twitter). Order within a line is the infection order.
+
+Strict by default: a token without ``,time``, a non-numeric time, a user repeated within a cascade
+or times that go backwards raise FormatError naming file and line. ``repair=True`` instead keeps
+each user's first adoption and stable-sorts by time, counting both repairs in the ReadReport.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cascadekit.data.bundle import DatasetBundle
+from cascadekit.data.cascades import CascadeSet
+from cascadekit.data.report import ReadReport
+from cascadekit.data.vocab import Vocabulary
+from cascadekit.errors import FormatError
+
+SPLIT_FILES = {"train": "cascade.txt", "valid": "cascadevalid.txt", "test": "cascadetest.txt"}
+
+
+def clean_sequence(
+    users: list[str], times: np.ndarray, *, path: Path, line: int, repair: bool, report: ReadReport
+) -> tuple[list[str], np.ndarray, np.ndarray | None]:
+    """Check (or repair) one cascade: unique users, non-decreasing times.
+
+    Returns the users, times and, when a repair reordered or dropped rows, the kept row indices
+    into the input (so callers can carry other per-row columns along); None when nothing changed.
+    """
+    kept: np.ndarray | None = None
+    if len(times) > 1 and np.any(np.diff(times) < 0):
+        if not repair:
+            i = int(np.argmax(np.diff(times) < 0))
+            raise FormatError(
+                path, line, "non-decreasing times within a cascade (or repair=True to sort)",
+                f"{users[i]},{times[i]:g} before {users[i + 1]},{times[i + 1]:g}",
+            )  # fmt: skip
+        kept = np.argsort(times, kind="stable")
+        report.add("unsorted_cascade_sorted")
+    order = kept if kept is not None else np.arange(len(users))
+    seen: set[str] = set()
+    first = []
+    for j in order:
+        if users[j] in seen:
+            if not repair:
+                raise FormatError(
+                    path, line, "each user at most once per cascade (or repair=True)", users[j]
+                )
+            report.add("repeated_user_dropped")
+            continue
+        seen.add(users[j])
+        first.append(j)
+    if len(first) != len(users) or kept is not None:
+        kept = np.asarray(first, dtype=np.int64)
+        return [users[j] for j in kept], times[kept], kept
+    return users, times, None
+
+
+def read_cascade_lines(
+    path: str | Path, vocab: Vocabulary | None = None, *, repair: bool = False
+) -> tuple[CascadeSet, ReadReport]:
+    """Read one file of cascade lines (see module docstring). Ids are the line numbers (1-based)."""
+    path = Path(path)
+    vocab = vocab if vocab is not None else Vocabulary()
+    report = ReadReport(source=str(path))
+    seqs: list[np.ndarray] = []
+    time_cols: list[np.ndarray] = []
+    ids: list[str] = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, raw in enumerate(f, start=1):
+            tokens = raw.split()
+            if not tokens:
+                report.add("empty_line_skipped")
+                continue
+            users: list[str] = []
+            stamps: list[str] = []
+            for tok in tokens:
+                user, sep, stamp = tok.rpartition(",")
+                if not sep or not user or not stamp:
+                    raise FormatError(path, lineno, "tokens of the form user,timestamp", tok)
+                users.append(user)
+                stamps.append(stamp)
+            try:
+                times = np.array(stamps, dtype=np.float64)
+            except ValueError:
+                bad = next(s for s in stamps if not _is_number(s))
+                raise FormatError(
+                    path, lineno, "a numeric timestamp after the comma", bad
+                ) from None
+            if not np.all(np.isfinite(times)):
+                raise FormatError(path, lineno, "finite timestamps", raw.strip())
+            users, times, _ = clean_sequence(
+                users, times, path=path, line=lineno, repair=repair, report=report
+            )
+            seqs.append(vocab.encode(users))
+            time_cols.append(times)
+            ids.append(str(lineno))
+    cascades = CascadeSet.from_sequences(seqs, vocab, times=time_cols, ids=ids)
+    return cascades, report
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return False
+    return True
+
+
+def read_lines_file(path: str | Path, *, repair: bool = False) -> DatasetBundle:
+    """One file of cascade lines as a bundle without splits."""
+    cascades, report = read_cascade_lines(path, repair=repair)
+    return DatasetBundle(name=Path(path).stem, cascades=cascades, report=report)
+
+
+def read_lines_dataset(folder: str | Path, *, repair: bool = False) -> DatasetBundle:
+    """A folder holding any of cascade.txt / cascadevalid.txt / cascadetest.txt → shipped splits.
+
+    All splits share one vocabulary (train users first, in first-seen order). Cascade ids are
+    ``<split>:<line>`` so they stay unique across files.
+    """
+    folder = Path(folder)
+    present = {k: folder / f for k, f in SPLIT_FILES.items() if (folder / f).is_file()}
+    if not present:
+        raise FormatError(folder, None, f"at least one of {', '.join(SPLIT_FILES.values())}")
+    vocab = Vocabulary()
+    report = ReadReport(source=str(folder))
+    parts, splits, start = [], {}, 0
+    for split, path in present.items():
+        part, rep = read_cascade_lines(path, vocab, repair=repair)
+        part.ids = np.array([f"{split}:{i}" for i in part.ids], dtype=object)
+        report.merge(rep)
+        splits[split] = np.arange(start, start + len(part), dtype=np.int64)
+        start += len(part)
+        parts.append(part)
+    cascades = CascadeSet.concat(parts)
+    report.source = str(folder)
+    return DatasetBundle(name=folder.name, cascades=cascades, splits=splits, report=report)
+
+
+def format_time(t: float) -> str:
+    """Shortest text that parses back to exactly ``t`` (integers without a decimal point)."""
+    return str(int(t)) if float(t).is_integer() and abs(t) < 2**53 else repr(float(t))
+
+
+def write_cascade_lines(cascades: CascadeSet, path: str | Path) -> Path:
+    """Write ``user,timestamp`` lines (raw user ids); cascades without times get their position."""
+    tokens = np.asarray(cascades.vocab.tokens, dtype=object)
+    path = Path(path)
+    with path.open("w", encoding="utf-8") as f:
+        for i, seq in enumerate(cascades.sequences()):
+            a = cascades.offsets[i]
+            times = (
+                cascades.times[a : a + len(seq)]
+                if cascades.times is not None
+                else np.arange(len(seq), dtype=np.float64)
+            )
+            f.write(
+                " ".join(f"{u},{format_time(t)}" for u, t in zip(tokens[seq], times, strict=True))
+            )
+            f.write("\n")
+    return path
