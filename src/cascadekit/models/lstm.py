@@ -1,0 +1,56 @@
+"""LSTM next-adopter baseline (NDM paper §5.1: an RNN over the infected users with a softmax over
+the next one). Implements `models.base.SequentialDiffusionModel`; O(1) per decoding step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from cascadekit.models.base import pad_token
+from cascadekit.models.sequence import SequenceEstimator
+
+
+@dataclass
+class LSTMConfig:
+    embedding_dim: int = 64
+    hidden_dim: int = 64
+    dropout: float = 0.1
+
+
+class LSTMNextUser(nn.Module):
+    def __init__(self, n_users: int, config: LSTMConfig) -> None:
+        super().__init__()
+        self.n_users = n_users
+        self.embed = nn.Embedding(n_users + 2, config.embedding_dim, padding_idx=pad_token(n_users))
+        self.rnn = nn.LSTM(config.embedding_dim, config.hidden_dim, batch_first=True)
+        self.drop = nn.Dropout(config.dropout)
+        self.out = nn.Linear(config.hidden_dim, n_users + 1)
+
+    def logits(self, seq: torch.Tensor) -> torch.Tensor:
+        """Shapes: seq (B, L) → (B, L, V+1)."""
+        h, _ = self.rnn(self.embed(seq))
+        return self.out(self.drop(h))
+
+    def begin(self, prefix: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Shapes: prefix (B, L0) → logits (B, V+1), state (h, c) each (1, B, H)."""
+        h, state = self.rnn(self.embed(prefix))
+        return self.out(self.drop(h[:, -1])), state
+
+    def step(
+        self, state: tuple[torch.Tensor, torch.Tensor], tokens: torch.Tensor
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Shapes: tokens (B,) → logits (B, V+1), new state."""
+        h, state = self.rnn(self.embed(tokens)[:, None, :], state)
+        return self.out(self.drop(h[:, 0])), state
+
+
+class LSTMModel(SequenceEstimator):
+    """Estimator: ``LSTMModel(LSTMConfig(), TrainConfig()).fit(train, valid)``."""
+
+    name = "lstm"
+    config_class = LSTMConfig
+
+    def _build(self, n_users: int) -> LSTMNextUser:
+        return LSTMNextUser(n_users, self.config)

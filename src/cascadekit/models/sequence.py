@@ -1,0 +1,105 @@
+"""Shared estimator machinery for next-adopter sequence models (NDM, LSTM, ...).
+
+A subclass sets ``name`` and implements ``_build(n_users) -> nn.Module`` (a
+`models.base.SequentialDiffusionModel`); fitting, validation-based selection, saving and loading
+are the same for all of them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from cascadekit.data.cascades import CascadeSet
+from cascadekit.tasks.batching import iterate_batches
+from cascadekit.tasks.next_user import evaluate_next_user, next_user_loss
+from cascadekit.training import TrainConfig, TrainResult, fit
+
+
+class SequenceEstimator:
+    name: ClassVar[str] = "sequence"
+    config_class: ClassVar[type]
+
+    def __init__(self, config: Any = None, train_config: TrainConfig | None = None) -> None:
+        self.config = config if config is not None else self.config_class()
+        self.train_config = train_config or TrainConfig()
+
+    # subclasses ---------------------------------------------------------------
+    def _build(self, n_users: int) -> torch.nn.Module:
+        raise NotImplementedError
+
+    @property
+    def end_weight(self) -> float:
+        return 1.0
+
+    @property
+    def monitor(self) -> tuple[str, str]:
+        """Validation metric and direction used for early stopping / best checkpoint."""
+        return "nll", "min"
+
+    # estimator API --------------------------------------------------------------
+    def fit(
+        self, train: CascadeSet, valid: CascadeSet | None = None, run_dir: str | Path | None = None
+    ) -> SequenceEstimator:
+        """Train on ``train``; select the epoch on ``valid`` (10 % of train carved with the seed if
+        None). Test data never enters."""
+        tc = self.train_config
+        if valid is None:
+            perm = np.random.default_rng(tc.seed).permutation(len(train))
+            n_valid = max(1, len(train) // 10)
+            valid, train = (
+                train.subset(np.sort(perm[:n_valid])),
+                train.subset(np.sort(perm[n_valid:])),
+            )
+        torch.manual_seed(tc.seed)
+        self.module_ = self._build(train.n_users)
+        metric, mode = self.monitor
+        result: TrainResult = fit(
+            self.module_,
+            train_batches=lambda epoch: iterate_batches(
+                train, tc.batch_size, shuffle=True, seed=tc.seed + epoch
+            ),
+            loss_fn=lambda m, batch: next_user_loss(m, batch, end_weight=self.end_weight),
+            validate=lambda m: evaluate_next_user(m, valid, ks=(10,)),
+            monitor=metric,
+            mode=mode,
+            config=tc,
+            run_dir=run_dir,
+            extra_config={"model": self.name, "model_config": asdict(self.config)},
+        )
+        self.module_.eval()
+        self.history_ = result.history
+        self.fit_result_ = result
+        return self
+
+    def save(self, path: str | Path) -> Path:
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        torch.save(self.module_.state_dict(), folder / "weights.pt")
+        meta = {
+            "model": self.name,
+            "n_users": self.module_.n_users,
+            "config": asdict(self.config),
+            "train_config": asdict(self.train_config),
+        }
+        (folder / "model.json").write_text(json.dumps(meta, indent=2))
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path) -> SequenceEstimator:
+        folder = Path(path)
+        meta = json.loads((folder / "model.json").read_text())
+        if meta["model"] != cls.name:
+            raise ValueError(f"{folder} holds a {meta['model']} model, not {cls.name}")
+        tc = meta["train_config"]
+        tc["betas"] = tuple(tc["betas"])
+        est = cls(cls.config_class(**meta["config"]), TrainConfig(**tc))
+        est.module_ = est._build(meta["n_users"])
+        est.module_.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
+        est.module_.eval()
+        return est

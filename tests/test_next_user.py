@@ -1,0 +1,87 @@
+"""Next-user protocol: masks, targets and ranks on hand-checked cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from cascadekit.data import CascadeSet, Vocabulary
+from cascadekit.metrics import rank_of_target
+from cascadekit.tasks.batching import encode_padded, length_buckets
+from cascadekit.tasks.next_user import (
+    evaluate_next_user,
+    filter_protocol,
+    mask_infected,
+    next_user_loss,
+)
+
+
+def tiny() -> CascadeSet:
+    return CascadeSet.from_sequences([[0, 2, 1], [3, 0]], Vocabulary.range(4))
+
+
+def test_encode_padded() -> None:
+    # V = 4: END = 4, PAD = 5
+    assert encode_padded(tiny()).tolist() == [[0, 2, 1, 4], [3, 0, 4, 5]]
+    assert encode_padded(tiny(), [1], max_len=1).tolist() == [[3, 4]]
+
+
+def test_mask_hides_exactly_the_prefix_users() -> None:
+    seq = encode_padded(tiny())[:, :-1]  # inputs [[0,2,1],[3,0,4]]
+    masked = mask_infected(torch.zeros(2, 3, 5), seq)
+    hidden = torch.isinf(masked)
+    assert hidden[0, 0].tolist() == [True, False, False, False, False]  # after user 0
+    assert hidden[0, 2].tolist() == [True, True, True, False, False]  # after 0, 2, 1
+    assert hidden[1, 2].tolist() == [
+        True,
+        False,
+        False,
+        True,
+        False,
+    ]  # END in the input is not hidden
+
+
+class Fixed(torch.nn.Module):
+    """Scores every position with the same fixed vector."""
+
+    def __init__(self, scores: list[float]) -> None:
+        super().__init__()
+        self.n_users = len(scores) - 1
+        self.w = torch.nn.Parameter(torch.tensor(scores))
+
+    def logits(self, seq: torch.Tensor) -> torch.Tensor:
+        return self.w.expand(*seq.shape, -1)
+
+
+def test_ranks_match_metrics_definition() -> None:
+    model = Fixed([0.5, 0.1, 0.9, 0.3, 0.2])  # users 0..3, END
+    out = evaluate_next_user(model, tiny(), ks=(1, 2))
+    # cascade [0,2,1]: after 0 → target 2: candidates (0 hidden) 1:.1, 2:.9, 3:.3, END:.2 → rank 1
+    #   after 0,2 → target 1: 1:.1, 3:.3, END:.2 → rank 3; after 0,2,1 → END: 3:.3 > .2 → rank 2
+    # cascade [3,0]: after 3 → target 0 (.5): 2:.9 better → 2; after 3,0 → END: 2:.9, 1:.1 → 2
+    ranks = np.array([1, 3, 2, 2, 2])
+    assert out["positions"] == 5
+    assert out["hits@1"] == 0.2 and out["hits@2"] == 0.8
+    assert out["mrr"] == np.mean(1 / ranks)
+    scores = np.tile([0.5, 0.1, 0.9, 0.3, 0.2], (5, 1))
+    mask = np.zeros((5, 5), bool)
+    mask[0, 0] = mask[1, [0, 2]] = mask[2, [0, 1, 2]] = mask[3, 3] = mask[4, [0, 3]] = True
+    assert rank_of_target(scores, np.array([2, 1, 4, 0, 4]), mask).tolist() == ranks.tolist()
+
+
+def test_loss_end_weight_zero_ignores_end_targets() -> None:
+    model = Fixed([0.5, 0.1, 0.9, 0.3, 0.2])
+    batch = encode_padded(tiny())
+    full, no_end = next_user_loss(model, batch), next_user_loss(model, batch, end_weight=0.0)
+    logits = mask_infected(model.logits(batch[:, :-1]), batch[:, :-1])
+    lp = torch.log_softmax(logits, -1)
+    end_terms = -(lp[0, 2, 4] + lp[1, 1, 4])
+    assert torch.isclose(full - no_end, end_terms / 2)
+
+
+def test_filter_and_buckets() -> None:
+    cs = CascadeSet.from_sequences([[0], [0, 1], [0, 1, 2]], Vocabulary.range(3))
+    kept, dropped = filter_protocol(cs, 2, 2)
+    assert len(kept) == 1 and dropped == 2
+    batches = length_buckets(np.array([5, 1, 4, 2, 3]), 2, shuffle=False, seed=0)
+    assert [b.tolist() for b in batches] == [[1, 3], [4, 2], [0]]
