@@ -30,6 +30,7 @@ def plot_curves(
             i = mark_best[name]
             ax.scatter([xs[i]], [ys[i]], s=80, facecolors="none", edgecolors="k", zorder=3)
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
     fig.tight_layout()
