@@ -1,0 +1,83 @@
+"""DeepHawkes / CasFlow raw paths and preprocessed files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cascadekit.data.bundle import DatasetBundle
+from cascadekit.data.formats.deephawkes import read_preprocessed, read_raw_paths, write_raw_paths
+from cascadekit.errors import FormatError
+
+
+def raw(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "dataset.txt"
+    p.write_text(text)
+    return p
+
+
+def test_raw_paths_exact(tmp_path: Path) -> None:
+    b = read_raw_paths(raw(tmp_path, "7\tr\t1000\t4\tr:0 r/a:5 r/a/b:9 r/c:12\n"))
+    c = b.cascades[0]
+    assert b.cascades.vocab.decode(c.users) == ["r", "a", "b", "c"]
+    assert c.times.tolist() == [1000, 1005, 1009, 1012] and c.root_time == 1000
+    assert c.parents.tolist() == [-1, 0, 1, 0] and c.id == "7"
+    assert b.cascades.meta["declared_size"].tolist() == [4]
+
+
+def test_raw_paths_repair_repoints_parents(tmp_path: Path) -> None:
+    text = "1\tr\t0\t5\tr:0 r/b:8 r/a:3 r/a/b:4 r/b/c:9\n"
+    with pytest.raises(FormatError, match=r"dataset\.txt, line 1: expected non-decreasing times"):
+        read_raw_paths(raw(tmp_path, text))
+    b = read_raw_paths(raw(tmp_path, text), repair=True)
+    c = b.cascades[0]
+    # sorted: r@0, a@3, b@4 (via a), b@8 (dropped), c@9 (via b → b's first adoption, position 2)
+    assert b.cascades.vocab.decode(c.users) == ["r", "a", "b", "c"]
+    assert c.parents.tolist() == [-1, 0, 1, 2]
+    assert b.report.to_dict() == {"repeated_user_dropped": 1, "unsorted_cascade_sorted": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1\tr\t0\tr:0\n", "line 1: expected 5 tab-separated columns"),
+        ("1\tr\tx\t1\tr:0\n", "line 1: expected a numeric publish time"),
+        ("1\tr\t0\t2\tr:0 r/a\n", "line 1: expected path items"),
+        ("1\tr\t0\t2\tr:0 r/a:soon\n", "line 1: expected a numeric offset"),
+    ],
+)
+def test_raw_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(FormatError, match=message):
+        read_raw_paths(raw(tmp_path, text))
+
+
+def test_real_raw_sample_and_round_trip(mirror: Path, tmp_path: Path) -> None:
+    b = read_raw_paths(mirror / "weibo_casflow_sample" / "dataset.txt", repair=True)
+    s = b.statistics()["cascades"]
+    # SOURCE.md: 30 cascades, 7,147 path items, 6,962 users; 51 items are repeat adoptions
+    assert (s["cascades"], s["users"]) == (30, 6962)
+    assert s["events"] + b.report.counts["repeated_user_dropped"] == 7147
+    back = DatasetBundle.load(b.save(tmp_path / "pq"))
+    for col in ("users", "offsets", "times", "parents", "root_times"):
+        np.testing.assert_array_equal(getattr(b.cascades, col), getattr(back.cascades, col))
+    again = read_raw_paths(write_raw_paths(b.cascades, tmp_path / "out.txt"))
+    assert again.report.clean  # written sorted, one adoption per user
+    for col in ("offsets", "times", "parents"):
+        np.testing.assert_array_equal(getattr(again.cascades, col), getattr(b.cascades, col))
+
+
+def test_real_preprocessed(mirror: Path, tmp_path: Path) -> None:
+    b = read_preprocessed(mirror / "weibo_deephawkes_obs1h")
+    assert {k: len(v) for k, v in b.splits.items()} == {"train": 831, "valid": 178, "test": 178}
+    train = b.split("train")
+    # SOURCE.md: label increment mean 134.05, median 40 on train
+    assert (
+        round(float(train.meta["label"].mean()), 2) == 134.05
+        and np.median(train.meta["label"]) == 40
+    )
+    rel = b.cascades.times - np.repeat(b.cascades.root_times, b.cascades.lengths)
+    assert rel.min() >= 0 and rel.max() < 3600  # everything observed lies in the 1 h window
+    back = DatasetBundle.load(b.save(tmp_path / "pq"))
+    np.testing.assert_array_equal(back.cascades.meta["label"], b.cascades.meta["label"])
