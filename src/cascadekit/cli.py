@@ -224,6 +224,68 @@ def list_formats() -> None:
     out.print(table)
 
 
+@app.command("train")
+@friendly_errors
+def train_cmd(
+    model: str = typer.Argument(..., help="model name (see `cascadekit models`)"),
+    data: str = typer.Option(..., "--data", help="registered dataset name, or 'synthetic'"),
+    out: Path = typer.Option(..., "--out", help="run folder to create"),
+    option: list[str] = typer.Option([], "--set", help="model / training option key=value"),
+    data_option: list[str] = typer.Option([], "--data-set", help="reader option key=value"),
+    seed: int = typer.Option(0, help="random seed (split, initialisation, batches)"),
+) -> None:
+    """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
+    from cascadekit import pipeline
+
+    info = pipeline.train(
+        model,
+        data,
+        out,
+        options=parse_options(option),
+        data_options=parse_options(data_option),
+        seed=seed,
+    )
+    err.print(f"trained {info.model} on {info.data} in {info.fit_seconds:.1f} s → {out}")
+
+
+@app.command("evaluate")
+@friendly_errors
+def evaluate_cmd(
+    run: Path = typer.Argument(..., help="run folder written by `cascadekit train`"),
+    task: str = typer.Option(..., "--task", help="task protocol, e.g. next_user"),
+    as_json: bool = typer.Option(False, "--json", help="print the metrics JSON object on stdout"),
+    option: list[str] = typer.Option(
+        [], "--set", help="task option key=value (e.g. n_samples=1000)"
+    ),
+) -> None:
+    """Score a trained run on its own held-out test split with a task protocol."""
+    from cascadekit import pipeline
+
+    result = pipeline.evaluate(run, task, options=parse_options(option))
+    if as_json:
+        print_json(result)
+        return
+    table = Table(
+        title=f"{result['model']} · {result['data']} · {task} · {result['test_cascades']} test cascades"
+    )
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in result["metrics"].items():
+        table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
+    out.print(table)
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """Models `cascadekit train` knows and the tasks each can be evaluated on."""
+    from cascadekit.pipeline import MODELS
+
+    table = Table("model", "what", "tasks")
+    for name, entry in MODELS.items():
+        table.add_row(name, entry.summary, ", ".join(entry.tasks))
+    out.print(table)
+
+
 @app.command("quickstart")
 @friendly_errors
 def quickstart(
