@@ -71,3 +71,63 @@ def test_stats_json_is_pure_json(mirror: Path, monkeypatch: pytest.MonkeyPatch) 
     assert stats["cascades"]["events"] == 6419
     assert stats["cascades"]["users"] == 540
     assert stats["splits"]["train"]["cascades"] == 424 and stats["splits"]["test"]["cascades"] == 47
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a,1 b,2\nc,3 d\n",
+            "bad.txt, line 2: expected tokens of the form user,timestamp, found 'd'",
+        ),
+        (
+            "a,1 b,noon\n",
+            "bad.txt, line 1: expected a numeric timestamp after the comma, found 'noon'",
+        ),
+        ("a,1 b,2 a,3\n", "bad.txt, line 1: expected each user at most once per cascade"),
+        ("a,5 b,2\n", "bad.txt, line 1: expected non-decreasing times within a cascade"),
+    ],
+)
+def test_convert_rejects_bad_lines_with_file_and_line(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    src = tmp_path / "bad.txt"
+    src.write_text(text)
+    res = runner.invoke(app, ["convert", str(src), str(tmp_path / "out"), "--format", "lines-file"])
+    assert res.exit_code == 2
+    assert message in res.stderr.replace("\n", " ").replace("  ", " ")
+    assert not (tmp_path / "out").exists()  # nothing half-written
+
+
+def test_convert_repair_reports_what_it_changed(tmp_path: Path) -> None:
+    src = tmp_path / "fixable.txt"
+    src.write_text("a,5 b,2 a,9\n")
+    res = runner.invoke(
+        app,
+        [
+            "convert",
+            str(src),
+            str(tmp_path / "out"),
+            "--format",
+            "lines-file",
+            "--set",
+            "repair=true",
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "repeated_user_dropped=1" in res.stderr and "unsorted_cascade_sorted=1" in res.stderr
+
+
+def test_convert_dataset_to_parquet_and_lines(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
+    res = runner.invoke(app, ["convert", "ndm_irvine", str(tmp_path / "pq")])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(
+        app, ["convert", str(tmp_path / "pq"), str(tmp_path / "all.txt"), "--to", "ndm"]
+    )
+    assert res.exit_code == 0, res.output
+    assert len((tmp_path / "all.txt").read_text().splitlines()) == 471
+    res = runner.invoke(app, ["convert", "ndm_irvine", str(tmp_path / "x"), "--format", "nope"])
+    assert res.exit_code == 2 and "unknown format 'nope'" in res.stderr
