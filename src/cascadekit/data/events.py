@@ -104,6 +104,25 @@ class EventLog:
             t_start=t0, t_end=t1, attrs=self.attrs,
         )  # fmt: skip
 
+    @staticmethod
+    def concat(first: EventLog, second: EventLog) -> EventLog:
+        """``first`` then ``second`` (same vocabularies, ``second`` not earlier): e.g. train + test
+        history for evaluating a test window with the training events as its past."""
+        if first.user_vocab != second.user_vocab or first.mark_vocab != second.mark_vocab:
+            raise ValueError("event logs must share their user and mark vocabularies")
+        if len(first) and len(second) and second.times[0] < first.times[-1]:
+            raise ValueError("the second log starts before the first ends")
+        return EventLog(
+            np.concatenate([first.users, second.users]),
+            np.concatenate([first.marks, second.marks]),
+            np.concatenate([first.times, second.times]),
+            first.user_vocab,
+            first.mark_vocab,
+            t_start=first.t_start,
+            t_end=max(first.t_end, second.t_end),
+            attrs=first.attrs,
+        )
+
     def split_fraction(self, fraction: float = 0.8) -> tuple[EventLog, EventLog]:
         """First ``fraction`` of events / the rest, cut at the time of the first held-out event.
 
