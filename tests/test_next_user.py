@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from cascadekit.data import CascadeSet, Vocabulary
+from cascadekit.data.report import ReadReport
 from cascadekit.metrics import rank_of_target
-from cascadekit.tasks.batching import encode_padded, length_buckets
+from cascadekit.tasks.batching import encode_padded, iterate_batches, length_buckets
 from cascadekit.tasks.next_user import (
     evaluate_next_user,
     filter_protocol,
@@ -23,7 +25,20 @@ def tiny() -> CascadeSet:
 def test_encode_padded() -> None:
     # V = 4: END = 4, PAD = 5
     assert encode_padded(tiny()).tolist() == [[0, 2, 1, 4], [3, 0, 4, 5]]
-    assert encode_padded(tiny(), [1], max_len=1).tolist() == [[3, 4]]
+    assert encode_padded(tiny(), add_end=False).tolist() == [[0, 2, 1], [3, 0, 5]]
+    # a cascade cut by max_len gets no END (it did not stop there)
+    assert encode_padded(tiny(), [1, 0], max_len=2).tolist() == [[3, 0, 4], [0, 2, 5]]
+
+
+def test_iterate_batches_covers_each_cascade_once_per_epoch() -> None:
+    cs = CascadeSet.from_sequences([[u, u + 1] for u in range(9)], Vocabulary.range(10))
+
+    def firsts(seed: int) -> list[list[int]]:
+        return [b[:, 0].tolist() for b in iterate_batches(cs, 4, shuffle=True, seed=seed)]
+
+    assert sorted(sum(firsts(0), [])) == list(range(9))
+    assert sorted(len(b) for b in firsts(0)) == [1, 4, 4]
+    assert firsts(0) == firsts(0) and firsts(0) != firsts(1)
 
 
 def test_mask_hides_exactly_the_prefix_users() -> None:
@@ -76,12 +91,36 @@ def test_loss_end_weight_zero_ignores_end_targets() -> None:
     logits = mask_infected(model.logits(batch[:, :-1]), batch[:, :-1])
     lp = torch.log_softmax(logits, -1)
     end_terms = -(lp[0, 2, 4] + lp[1, 1, 4])
-    assert torch.isclose(full - no_end, end_terms / 2)
+    assert torch.isclose(full - no_end, end_terms)
+    # the full loss is the sum over the 5 real positions (targets 2, 1, END | 0, END)
+    gold = lp[0, 0, 2] + lp[0, 1, 1] + lp[0, 2, 4] + lp[1, 0, 0] + lp[1, 1, 4]
+    assert torch.isclose(full, -gold)
+    # by hand, position "after 0,2" of cascade 0: candidates 1, 3, END → −log(e^.1 / Σ)
+    assert lp[0, 1, 1].item() == pytest.approx(0.1 - np.log(np.exp([0.1, 0.3, 0.2]).sum()))
+
+
+def test_batching_does_not_change_the_numbers() -> None:
+    model = Fixed([0.5, 0.1, 0.9, 0.3, 0.2])
+    ref = evaluate_next_user(model, tiny(), ks=(1, 2))
+    one = evaluate_next_user(model, tiny(), ks=(1, 2), batch_size=1)
+    tight = evaluate_next_user(model, tiny(), ks=(1, 2), score_budget=1)  # one cascade per batch
+    assert one == pytest.approx(ref) and tight == pytest.approx(ref)
+    assert ref["nll"] == pytest.approx(
+        next_user_loss(model, encode_padded(tiny())).item() / ref["positions"]
+    )
+
+
+def test_repeated_user_is_a_clear_error() -> None:
+    cs = CascadeSet.from_sequences([[0, 1], [2, 1, 2]], Vocabulary.range(3), ids=["a", "b"])
+    with pytest.raises(ValueError, match="'b' repeats a user"):
+        evaluate_next_user(Fixed([0.0] * 4), cs)
 
 
 def test_filter_and_buckets() -> None:
     cs = CascadeSet.from_sequences([[0], [0, 1], [0, 1, 2]], Vocabulary.range(3))
-    kept, dropped = filter_protocol(cs, 2, 2)
-    assert len(kept) == 1 and dropped == 2
+    report = ReadReport()
+    kept, dropped = filter_protocol(cs, 2, 2, report=report)
+    assert len(kept) == 1 and dropped == 2 and kept.lengths.tolist() == [2]
+    assert report.counts == {"next_user_length_outside_2_2": 2}
     batches = length_buckets(np.array([5, 1, 4, 2, 3]), 2, shuffle=False, seed=0)
     assert [b.tolist() for b in batches] == [[1, 3], [4, 2], [0]]

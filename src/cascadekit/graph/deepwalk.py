@@ -94,4 +94,3 @@ def _stable_hash(s: str) -> int:
     import zlib
 
     return zlib.crc32(s.encode())
-

@@ -14,12 +14,17 @@ from cascadekit.models.sequence import SequenceEstimator
 
 @dataclass
 class LSTMConfig:
+    """NDM §5.1 tunes the embedding and hidden sizes over {16, 32, 64, 128} and states no dropout;
+    64 / 64 (NDM's own d) with dropout 0.1 on the LSTM output are the defaults here."""
+
     embedding_dim: int = 64
     hidden_dim: int = 64
     dropout: float = 0.1
 
 
 class LSTMNextUser(nn.Module):
+    """Embedding → one-layer LSTM → dropout → linear scores over users + END."""
+
     def __init__(self, n_users: int, config: LSTMConfig) -> None:
         super().__init__()
         self.n_users = n_users

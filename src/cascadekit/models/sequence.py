@@ -44,10 +44,15 @@ class SequenceEstimator:
 
     # estimator API --------------------------------------------------------------
     def fit(
-        self, train: CascadeSet, valid: CascadeSet | None = None, run_dir: str | Path | None = None
+        self,
+        train: CascadeSet,
+        valid: CascadeSet | None = None,
+        run_dir: str | Path | None = None,
+        *,
+        resume: bool = False,
     ) -> SequenceEstimator:
         """Train on ``train``; select the epoch on ``valid`` (10 % of train carved with the seed if
-        None). Test data never enters."""
+        None). Test data never enters. ``resume`` continues an interrupted run in ``run_dir``."""
         tc = self.train_config
         if valid is None:
             perm = np.random.default_rng(tc.seed).permutation(len(train))
@@ -70,6 +75,7 @@ class SequenceEstimator:
             mode=mode,
             config=tc,
             run_dir=run_dir,
+            resume=resume,
             extra_config={"model": self.name, "model_config": asdict(self.config)},
         )
         self.module_.eval()

@@ -20,21 +20,24 @@ def encode_padded(
 ) -> torch.Tensor:
     """Token rows for cascades ``index`` (all by default): users (first ``max_len``), then END.
 
+    END follows complete cascades only: a cascade cut by ``max_len`` did not end there, so its row
+    stops with PAD instead of teaching (or scoring) a false stop.
+
     Shapes:
         return: (B, L) long, PAD-padded on the right; L = longest row.
     """
     idx = np.arange(len(cascades)) if index is None else np.asarray(index, dtype=np.int64)
     v = cascades.n_users
-    lengths = cascades.lengths[idx]
-    if max_len is not None:
-        lengths = np.minimum(lengths, max_len)
+    full = cascades.lengths[idx]
+    lengths = full if max_len is None else np.minimum(full, max_len)
     width = int(lengths.max(initial=0)) + int(add_end)
     out = np.full((len(idx), max(width, 1)), pad_token(v), dtype=np.int64)
     starts = cascades.offsets[idx]
     for row, (a, n) in enumerate(zip(starts, lengths, strict=True)):
         out[row, :n] = cascades.users[a : a + n]
-        if add_end:
-            out[row, n] = end_token(v)
+    if add_end:
+        ended = np.flatnonzero(lengths == full)
+        out[ended, lengths[ended]] = end_token(v)
     return torch.from_numpy(out)
 
 

@@ -15,17 +15,22 @@ import torch
 import torch.nn.functional as F
 
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.metrics import ranking_report
+from cascadekit.data.report import ReadReport
+from cascadekit.metrics import rank_of_target, ranking_report
 from cascadekit.models.base import SequentialDiffusionModel, end_token, pad_token
-from cascadekit.tasks.batching import encode_padded, length_buckets
+from cascadekit.tasks.batching import encode_padded
 
 
 def filter_protocol(
-    cascades: CascadeSet, min_len: int = 2, max_len: int = 500
+    cascades: CascadeSet, min_len: int = 2, max_len: int = 500, report: ReadReport | None = None
 ) -> tuple[CascadeSet, int]:
-    """Keep cascades with ``min_len <= length <= max_len`` (FOREST keeps 1 < len ≤ 500)."""
+    """Keep cascades with ``min_len <= length <= max_len`` (FOREST keeps 1 < len ≤ 500); returns
+    them and the number dropped, also counted in ``report`` when given."""
     kept = cascades.filter_length(min_len, max_len)
-    return kept, len(cascades) - len(kept)
+    dropped = len(cascades) - len(kept)
+    if report is not None:
+        report.add(f"next_user_length_outside_{min_len}_{max_len}", dropped)
+    return kept, dropped
 
 
 def mask_infected(logits: torch.Tensor, seq: torch.Tensor) -> torch.Tensor:
@@ -38,9 +43,7 @@ def mask_infected(logits: torch.Tensor, seq: torch.Tensor) -> torch.Tensor:
     tri = torch.ones(length, length, dtype=torch.bool, device=seq.device).tril()  # [t, j]: j ≤ t
     # index of the user to hide at (t, j); hidden entries point to a scratch column (width)
     idx = seq[:, None, :].expand(b, length, length).masked_fill(~tri, width)
-    idx = torch.where(
-        idx >= width - 1, torch.full_like(idx, width), idx
-    )  # END/PAD are never hidden
+    idx = idx.masked_fill(idx >= width - 1, width)  # END (V) and PAD (V+1) are never hidden
     scratch = torch.cat([logits, logits.new_zeros(b, length, 1)], dim=2)
     return scratch.scatter(2, idx, float("-inf"))[..., :width]
 
@@ -48,25 +51,45 @@ def mask_infected(logits: torch.Tensor, seq: torch.Tensor) -> torch.Tensor:
 def next_user_loss(
     model: torch.nn.Module, batch: torch.Tensor, *, end_weight: float = 1.0
 ) -> torch.Tensor:
-    """Masked cross-entropy of every next adopter, summed over positions, averaged over cascades.
+    """Masked cross-entropy of every next adopter, summed over the non-PAD positions of the batch
+    (as NDM's reference code; Adam is insensitive to the scale).
 
     ``end_weight=0`` reproduces NDM's reference code, where END is never a positive target.
+
+    Shapes:
+        batch: (B, L) tokens from `encode_padded` (users, END, PAD); returns a scalar.
     """
     n_users = model.n_users
     logits = mask_infected(model.logits(batch[:, :-1]), batch[:, :-1])
-    target = batch[:, 1:]
     weight = None
     if end_weight != 1.0:
         weight = torch.ones(n_users + 1, device=logits.device)
         weight[end_token(n_users)] = end_weight
-    loss = F.cross_entropy(
+    return F.cross_entropy(
         logits.reshape(-1, n_users + 1),
-        target.reshape(-1),
+        batch[:, 1:].reshape(-1),
         weight=weight,
         ignore_index=pad_token(n_users),
         reduction="sum",
     )
-    return loss / batch.shape[0]
+
+
+def _eval_batches(lengths: np.ndarray, batch_size: int, cell_budget: int) -> list[np.ndarray]:
+    """Cascades sorted by length, cut into batches of at most ``batch_size`` rows and at most
+    ``cell_budget`` (row × padded length) cells, so long cascades never blow up the memory."""
+    order = np.argsort(lengths, kind="stable")
+    batches, start = [], 0
+    while start < len(order):
+        end = start + 1
+        while (
+            end < len(order)
+            and end - start < batch_size
+            and (end - start + 1) * lengths[order[end]] <= cell_budget
+        ):
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
 
 
 @torch.no_grad()
@@ -75,30 +98,41 @@ def evaluate_next_user(
     cascades: CascadeSet,
     *,
     ks: Sequence[int] = (10, 50, 100),
+    batch_size: int = 64,
     max_len: int = 500,
-    token_budget: int = 20_000_000,
+    score_budget: int = 20_000_000,
 ) -> dict[str, float]:
-    """hits@k, MAP@k, MRR over every position, plus ``nll`` (mean −log p of the true next token)
-    and ``positions``. Ranks follow `metrics.rank_of_target` (1 + strictly better candidates)."""
+    """hits@k, MAP@k, MRR over every prediction position, plus ``nll`` (mean −log p of the true
+    next token, infected users masked) and ``positions``.
+
+    Each cascade is cut to its first ``max_len`` users (then END); ranks come from
+    `metrics.rank_of_target` (1 + strictly better candidates, infected users excluded). A batch holds
+    at most ``batch_size`` cascades and ``score_budget`` scores (rows × length × (V+1)).
+    """
     was_training = getattr(model, "training", False)
     if was_training:
         model.eval()
     v = model.n_users
-    device = (
-        next(model.parameters()).device if hasattr(model, "parameters") else torch.device("cpu")
-    )
+    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
+    device = params[0].device if params else torch.device("cpu")
     lengths = np.minimum(cascades.lengths, max_len) + 1
-    rows = max(1, token_budget // (int(lengths.max(initial=1)) * (v + 1)))
     ranks, nll = [], 0.0
-    for idx in length_buckets(lengths, rows, shuffle=False, seed=0):
+    for idx in _eval_batches(lengths, batch_size, max(1, score_budget // (v + 1))):
         seq = encode_padded(cascades, idx, max_len=max_len).to(device)
         logits = mask_infected(model.logits(seq[:, :-1]), seq[:, :-1])
         target = seq[:, 1:]
         valid = target != pad_token(v)
         lg, tg = logits[valid], target[valid]
-        gold = lg.gather(1, tg[:, None])
-        ranks.append((1 + (lg > gold).sum(dim=1)).cpu().numpy())
-        nll -= float((gold.squeeze(1) - torch.logsumexp(lg, dim=1)).sum())
+        gold = lg.gather(1, tg[:, None]).squeeze(1)
+        if torch.isinf(gold).any():
+            row = valid.nonzero()[torch.isinf(gold).nonzero()[0, 0], 0].item()
+            raise ValueError(
+                f"cascade {cascades.ids[idx[row]]!r} repeats a user; next-user ranking needs "
+                "distinct adopters (the readers drop repeats)"
+            )
+        # infected users are already −inf, so they can never outrank the target
+        ranks.append(rank_of_target(lg.float().cpu().numpy(), tg.cpu().numpy()))
+        nll -= float((gold - torch.logsumexp(lg, dim=1)).sum())
     if was_training:
         model.train()
     all_ranks = np.concatenate(ranks)
