@@ -116,9 +116,29 @@ def test_real_counts_and_lossless_round_trips(mirror: Path, tmp_path: Path, name
         k: v.tolist() for k, v in back.splits.items()
     }
     # the text writer restores every user and time exactly
-    out = write_cascade_lines(bundle.split("train"), tmp_path / "train.txt")
-    again, _ = read_cascade_lines(out)
-    train = bundle.split("train")
-    assert again.vocab.decode(again.users) == train.vocab.decode(train.users)
-    np.testing.assert_array_equal(again.times, train.times)
-    np.testing.assert_array_equal(again.offsets, train.offsets)
+    for split in bundle.splits:
+        part = bundle.split(split)
+        again, report = read_cascade_lines(write_cascade_lines(part, tmp_path / f"{split}.txt"))
+        assert report.clean
+        assert again.vocab.decode(again.users) == part.vocab.decode(part.users)
+        np.testing.assert_array_equal(again.times, part.times)
+        np.testing.assert_array_equal(again.offsets, part.offsets)
+        # ids are line numbers; the source had no blank lines, so they survive the round trip
+        assert [f"{split}:{i}" for i in again.ids] == part.ids.tolist()
+
+
+def test_dataset_name_and_split_ids(tmp_path: Path) -> None:
+    write(tmp_path, "a,1 b,2\n", "cascade.txt")
+    write(tmp_path, "b,5\n\nc,6 a,7\n", "cascadetest.txt")
+    b = read_lines_dataset(tmp_path, name="mine")
+    assert b.name == "mine" and b.cascades.vocab.tokens == ["a", "b", "c"]
+    assert b.cascades.ids.tolist() == ["train:1", "test:1", "test:3"]
+    assert {k: v.tolist() for k, v in b.splits.items()} == {"train": [0], "test": [1, 2]}
+    assert b.report.to_dict() == {"empty_line_skipped": 1}
+
+
+def test_writer_formats_times_exactly(tmp_path: Path) -> None:
+    cs, _ = read_cascade_lines(write(tmp_path, "a,1.3e+12 b,0.1 c,1e-07 d,-2\n"), repair=True)
+    text = write_cascade_lines(cs, tmp_path / "out.txt").read_text()
+    # sorted by time; integral times without a decimal point, others as repr(float)
+    assert text == "d,-2 c,1e-07 b,0.1 a,1300000000000\n"

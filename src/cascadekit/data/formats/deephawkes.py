@@ -30,7 +30,7 @@ import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import clean_sequence, format_time
+from cascadekit.data.formats.lines import clean_sequence, format_time, is_number
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.errors import FormatError
@@ -60,7 +60,7 @@ def _cascade_from_paths(
     try:
         offsets = np.array(stamps, dtype=np.float64)
     except ValueError:
-        bad = next(s for s in stamps if not s.lstrip("-").replace(".", "", 1).isdigit())
+        bad = next(s for s in stamps if not is_number(s))
         raise FormatError(path, line, "a numeric offset in seconds after ':'", bad) from None
     users, offsets, kept = clean_sequence(
         users, offsets, path=path, line=line, repair=repair, report=report
@@ -78,6 +78,7 @@ def _cascade_from_paths(
 
 
 def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
+    """A raw path file → one cascade per line (see module docstring); no shipped split."""
     path = Path(path)
     report = ReadReport(source=str(path))
     vocab = Vocabulary()
@@ -153,6 +154,10 @@ PREPROCESSED_SPLITS = {"train": "train", "valid": "val", "test": "test"}
 
 
 def read_preprocessed(folder: str | Path) -> DatasetBundle:
+    """``cascade_{train,val,test}.txt`` + ``shortestpath_*.txt`` → splits train / valid / test.
+
+    Cascade ids are ``<split>:<id>``; ``meta`` holds ``label`` and ``n_observed``.
+    """
     folder = Path(folder)
     report = ReadReport(source=str(folder))
     vocab = Vocabulary()

@@ -89,7 +89,7 @@ def read_cascade_lines(
             try:
                 times = np.array(stamps, dtype=np.float64)
             except ValueError:
-                bad = next(s for s in stamps if not _is_number(s))
+                bad = next(s for s in stamps if not is_number(s))
                 raise FormatError(
                     path, lineno, "a numeric timestamp after the comma", bad
                 ) from None
@@ -105,7 +105,8 @@ def read_cascade_lines(
     return cascades, report
 
 
-def _is_number(s: str) -> bool:
+def is_number(s: str) -> bool:
+    """Whether ``float(s)`` accepts ``s`` (used to point at the bad token in an error)."""
     try:
         float(s)
     except ValueError:
@@ -119,7 +120,9 @@ def read_lines_file(path: str | Path, *, repair: bool = False) -> DatasetBundle:
     return DatasetBundle(name=Path(path).stem, cascades=cascades, report=report)
 
 
-def read_lines_dataset(folder: str | Path, *, repair: bool = False) -> DatasetBundle:
+def read_lines_dataset(
+    folder: str | Path, *, repair: bool = False, name: str | None = None
+) -> DatasetBundle:
     """A folder holding any of cascade.txt / cascadevalid.txt / cascadetest.txt → shipped splits.
 
     All splits share one vocabulary (train users first, in first-seen order). Cascade ids are
@@ -141,7 +144,7 @@ def read_lines_dataset(folder: str | Path, *, repair: bool = False) -> DatasetBu
         parts.append(part)
     cascades = CascadeSet.concat(parts)
     report.source = str(folder)
-    return DatasetBundle(name=folder.name, cascades=cascades, splits=splits, report=report)
+    return DatasetBundle(name=name or folder.name, cascades=cascades, splits=splits, report=report)
 
 
 def format_time(t: float) -> str:

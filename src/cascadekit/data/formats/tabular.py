@@ -1,84 +1,41 @@
-"""Bring-your-own data: event logs and edge lists as CSV or Parquet.
+"""Bring-your-own data: event tables (CSV / Parquet) and edge lists.
 
-Event log: one row per adoption with columns ``cascade``, ``user``, ``time`` and optionally
-``parent`` (the raw user id this adoption came through; empty = root / unknown). Column names are
-parameters. Rows may come in any order: each cascade's rows are stable-sorted by time; a user
-appearing twice in one cascade is an error unless ``repair=True`` (first adoption kept, counted).
-Cascades keep the order of their first row. Edge list: ``src,dst[,weight]``.
+An event table has one row per adoption with (at least) a cascade id, a user id and a time column;
+an optional parent column holds the raw id of the user the adoption came through (empty / null =
+root or unknown). Column names are parameters. Rows of one cascade need not be contiguous (a log
+sorted by time across cascades is fine): cascades are numbered in order of first appearance and
+rows keep their file order within a cascade. Raw ids are kept as strings.
+
+Strict by default, like every reader: a missing column, a short row, an empty id, a non-numeric
+time, a user repeated within a cascade or times that go backwards within a cascade raise
+FormatError naming the file and the 1-based line (for Parquet: the 1-based row). ``repair=True``
+stable-sorts each cascade by time (``unsorted_cascade_sorted`` counts cascades) and keeps each
+user's first adoption (``repeated_user_dropped`` counts rows). A parent that is not an earlier
+adopter of the same cascade becomes -1 and is counted (``parent_unresolved``); blank CSV lines are
+skipped and counted (``empty_line_skipped``).
+
+The CSV writer stores cascade id, user, time and parent only: ``root_times`` and ``meta`` are not
+part of the format, and an empty cascade has no row to be written.
+
+Edge list: ``src dst [weight]`` per line (comma or whitespace separated unless ``sep`` is given);
+``#`` comment lines and a ``src,dst`` header line are allowed.
 """
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import format_time
+from cascadekit.data.formats.lines import format_time, is_number
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.errors import FormatError
-
-
-def _build(
-    path: Path,
-    cascade: list[str],
-    user: list[str],
-    time: np.ndarray,
-    parent: list[str] | None,
-    lines: np.ndarray,
-    *,
-    repair: bool,
-) -> DatasetBundle:
-    report = ReadReport(source=str(path))
-    ids, first_row = np.unique(np.asarray(cascade, dtype=object), return_index=True)
-    order_of_ids = ids[np.argsort(first_row)]
-    cidx = {c: i for i, c in enumerate(order_of_ids)}
-    code = np.fromiter((cidx[c] for c in cascade), dtype=np.int64, count=len(cascade))
-    rows = np.lexsort((time, code))  # by cascade, then time; stable for ties
-    vocab = Vocabulary()
-    seqs, times, parents = [], [], []
-    bounds = np.flatnonzero(np.diff(code[rows])) + 1
-    for block in np.split(rows, bounds) if len(rows) else []:
-        seen: dict[str, int] = {}
-        us, ts, ps = [], [], []
-        for r in block:
-            u = user[r]
-            if u in seen:
-                if not repair:
-                    raise FormatError(
-                        path,
-                        int(lines[r]),
-                        "each user at most once per cascade (or repair=True)",
-                        u,
-                    )
-                report.add("repeated_user_dropped")
-                continue
-            seen[u] = len(us)
-            us.append(u)
-            ts.append(time[r])
-            if parent is not None:
-                p = parent[r]
-                pos = seen.get(p, -1) if p else -1
-                if p and pos < 0:
-                    report.add("parent_unresolved")
-                ps.append(pos)
-        if np.any(np.diff(time[np.sort(block)]) < 0):  # in file order
-            report.add("unsorted_cascade_sorted")
-        seqs.append(vocab.encode(us))
-        times.append(np.asarray(ts))
-        parents.append(ps)
-    cascades = CascadeSet.from_sequences(
-        seqs,
-        vocab,
-        times=times,
-        parents=parents if parent is not None else None,
-        ids=list(order_of_ids),
-    )
-    return DatasetBundle(name=path.stem, cascades=cascades, report=report)
 
 
 def read_event_csv(
@@ -86,53 +43,48 @@ def read_event_csv(
     *,
     cascade_col: str = "cascade",
     user_col: str = "user",
-    time_col: str = "time",
+    time_col: str | None = "time",
     parent_col: str | None = None,
     repair: bool = False,
     delimiter: str = ",",
 ) -> DatasetBundle:
-    """CSV with a header row naming the columns (see module docstring)."""
+    """Read a CSV event table with a header row (see module docstring); ``time_col=None`` reads
+    untimed cascades in file order."""
     path = Path(path)
-    with path.open(newline="", encoding="utf-8") as f:
+    report = ReadReport(source=str(path))
+    wanted = [c for c in (cascade_col, user_col, time_col, parent_col) if c is not None]
+    columns: dict[str, list[str]] = {c: [] for c in wanted}
+    lines: list[int] = []
+    with path.open(encoding="utf-8", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = next(reader, None)
-        if header is None:
-            raise FormatError(
-                path, 1, f"a header row with columns {cascade_col}, {user_col}, {time_col}"
-            )
-        wanted = [cascade_col, user_col, time_col] + ([parent_col] if parent_col else [])
-        missing = [c for c in wanted if c not in header]
-        if missing:
-            raise FormatError(
-                path, 1, f"columns {', '.join(wanted)} in the header", ",".join(header)
-            )
-        pos = [header.index(c) for c in wanted]
-        cascade, user, stamps, parent, lines = [], [], [], [], []
-        for lineno, row in enumerate(reader, start=2):
+        if header is None or any(c not in header for c in wanted):
+            found = "an empty file" if header is None else delimiter.join(header)
+            raise FormatError(path, 1, f"a header row naming columns {', '.join(wanted)}", found)
+        where = [(columns[c], header.index(c)) for c in wanted]
+        width = len(header)
+        for row in reader:
             if not row:
+                report.add("empty_line_skipped")
                 continue
-            if len(row) != len(header):
+            if len(row) != width:
                 raise FormatError(
-                    path, lineno, f"{len(header)} fields like the header", delimiter.join(row)
+                    path, reader.line_num, f"{width} fields like the header", delimiter.join(row)
                 )
-            vals = [row[p] for p in pos]
-            try:
-                stamps.append(float(vals[2]))
-            except ValueError:
-                raise FormatError(path, lineno, f"a numeric {time_col}", vals[2]) from None
-            if not vals[0] or not vals[1]:
-                raise FormatError(
-                    path, lineno, f"non-empty {cascade_col} and {user_col}", delimiter.join(row)
-                )
-            cascade.append(vals[0])
-            user.append(vals[1])
-            if parent_col:
-                parent.append(vals[3])
-            lines.append(lineno)
-    return _build(
-        path, cascade, user, np.asarray(stamps, dtype=np.float64), parent if parent_col else None,
-        np.asarray(lines), repair=repair,
-    )  # fmt: skip
+            for col, j in where:
+                col.append(row[j])
+            lines.append(reader.line_num)
+    cascades = _assemble(
+        path,
+        np.asarray(lines, dtype=np.int64),
+        columns[cascade_col],
+        columns[user_col],
+        None if time_col is None else columns[time_col],
+        None if parent_col is None else columns[parent_col],
+        repair=repair,
+        report=report,
+    )
+    return DatasetBundle(name=path.stem, cascades=cascades, report=report)
 
 
 def read_event_parquet(
@@ -140,80 +92,248 @@ def read_event_parquet(
     *,
     cascade_col: str = "cascade",
     user_col: str = "user",
-    time_col: str = "time",
+    time_col: str | None = "time",
     parent_col: str | None = None,
     repair: bool = False,
 ) -> DatasetBundle:
-    """Parquet table with the same columns as the CSV form (any Parquet writer). "Lines" in error
-    messages are 1-based row numbers."""
+    """Read a Parquet event table (same columns and rules as ``read_event_csv``; errors name the
+    1-based row as the line). Id columns of any type are read as their string form."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     path = Path(path)
-    table = pq.read_table(str(path))
-    wanted = [cascade_col, user_col, time_col] + ([parent_col] if parent_col else [])
-    missing = [c for c in wanted if c not in table.column_names]
-    if missing:
-        raise FormatError(path, None, f"columns {', '.join(wanted)}", ", ".join(table.column_names))
-    col = {c: table.column(c).to_pylist() for c in wanted}
+    report = ReadReport(source=str(path))
+    wanted = [c for c in (cascade_col, user_col, time_col, parent_col) if c is not None]
+    names = pq.read_schema(str(path)).names
+    if any(c not in names for c in wanted):
+        raise FormatError(path, None, f"columns {', '.join(wanted)}", ", ".join(names))
+    table = pq.read_table(str(path), columns=wanted)
+
+    def strings(name: str, *, nullable: bool) -> list[str]:
+        col = table.column(name)
+        if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)):
+            col = col.cast(pa.string())
+        values = col.to_pylist()
+        if not nullable and col.null_count:
+            raise FormatError(
+                path, values.index(None) + 1, f"a {name!r} value in every row", "null"
+            )
+        return ["" if v is None else v for v in values]
+
+    times: np.ndarray | list[str] | None = None
+    if time_col is not None:
+        col = table.column(time_col)
+        # numbers are taken as stored; text goes through the same parser as CSV
+        numeric = pa.types.is_integer(col.type) or pa.types.is_floating(col.type)
+        if numeric and col.null_count:
+            row = col.to_pylist().index(None) + 1
+            raise FormatError(path, row, f"a numeric {time_col!r} value in every row", "null")
+        times = col.to_numpy().astype(np.float64) if numeric else strings(time_col, nullable=True)
+    cascades = _assemble(
+        path,
+        np.arange(1, table.num_rows + 1, dtype=np.int64),
+        strings(cascade_col, nullable=False),
+        strings(user_col, nullable=False),
+        times,
+        None if parent_col is None else strings(parent_col, nullable=True),
+        repair=repair,
+        report=report,
+    )
+    return DatasetBundle(name=path.stem, cascades=cascades, report=report)
+
+
+def _parse_times(path: Path, lines: np.ndarray, raw: Sequence[str] | np.ndarray) -> np.ndarray:
+    """(N,) float64 times from text (or numbers); anything non-numeric or non-finite is an error."""
     try:
-        stamps = np.asarray(col[time_col], dtype=np.float64)
-    except (TypeError, ValueError):
-        bad = next(i for i, v in enumerate(col[time_col]) if not isinstance(v, (int, float)))
-        raise FormatError(path, bad + 1, f"a numeric {time_col}", str(col[time_col][bad])) from None
-    parent = None if not parent_col else ["" if p is None else str(p) for p in col[parent_col]]
-    return _build(
-        path, [str(c) for c in col[cascade_col]], [str(u) for u in col[user_col]], stamps, parent,
-        np.arange(1, len(stamps) + 1), repair=repair,
-    )  # fmt: skip
+        times = np.asarray(raw, dtype=np.float64)
+    except ValueError:
+        i = next(i for i, s in enumerate(raw) if not is_number(s))
+        raise FormatError(path, int(lines[i]), "a numeric time", raw[i]) from None
+    bad = ~np.isfinite(times)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise FormatError(path, int(lines[i]), "a finite time", str(raw[i]))
+    return times
+
+
+def _assemble(
+    path: Path,
+    lines: np.ndarray,
+    cascade_raw: Sequence[str],
+    user_raw: Sequence[str],
+    time_raw: Sequence[str] | np.ndarray | None,
+    parent_raw: Sequence[str] | None,
+    *,
+    repair: bool,
+    report: ReadReport,
+) -> CascadeSet:
+    """Group rows into cascades, check (or repair) order and uniqueness, resolve parents.
+
+    Shapes: ``lines``, ``cascade_raw``, ``user_raw``, ``time_raw``, ``parent_raw`` are all (N,),
+    one entry per row in file order.
+    """
+    for name, col in (("cascade id", cascade_raw), ("user id", user_raw)):
+        empty = next((i for i, v in enumerate(col) if not v), None)
+        if empty is not None:
+            raise FormatError(path, int(lines[empty]), f"a non-empty {name}", "''")
+    ids = Vocabulary()
+    cas = ids.encode(cascade_raw)
+    vocab = Vocabulary()
+    users = vocab.encode(user_raw)
+    n = len(users)
+    times = None if time_raw is None else _parse_times(path, lines, time_raw)
+
+    # rows grouped by cascade (first-appearance order), file order kept within a cascade
+    order = np.argsort(cas, kind="stable")
+    if times is not None:
+        c_o, t_o = cas[order], times[order]
+        back = (np.diff(t_o) < 0) & (c_o[1:] == c_o[:-1])
+        if back.any():
+            if not repair:
+                k = int(np.argmax(back))
+                raise FormatError(
+                    path, int(lines[order[k + 1]]),
+                    "non-decreasing times within a cascade (or repair=True to sort)",
+                    f"{user_raw[order[k + 1]]} at {t_o[k + 1]:g} after "
+                    f"{user_raw[order[k]]} at {t_o[k]:g}",
+                )  # fmt: skip
+            report.add("unsorted_cascade_sorted", len(np.unique(c_o[1:][back])))
+            order = np.lexsort((times, cas))  # lexsort is stable: ties keep file order
+
+    # first adoption of each (cascade, user) pair in the (sorted) order
+    key = cas[order] * len(vocab) + users[order]
+    _, first = np.unique(key, return_index=True)
+    if len(first) < n:
+        if not repair:
+            dup = np.ones(n, dtype=bool)
+            dup[first] = False
+            k = int(order[dup].min())  # the earliest repeated row in the file
+            raise FormatError(
+                path, int(lines[k]), "each user at most once per cascade (or repair=True)",
+                f"{user_raw[k]} again in cascade {cascade_raw[k]}",
+            )  # fmt: skip
+        report.add("repeated_user_dropped", n - len(first))
+        order = order[np.sort(first)]
+
+    cas_k, users_k = cas[order], users[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(cas_k, minlength=len(ids)))])
+    parents = None
+    if parent_raw is not None:
+        parents = _resolve_parents(
+            cas_k, users_k, offsets, [parent_raw[i] for i in order], vocab, report
+        )
+    return CascadeSet(
+        users_k,
+        offsets,
+        vocab,
+        times=None if times is None else times[order],
+        parents=parents,
+        ids=ids.tokens,
+    )
+
+
+def _resolve_parents(
+    cas: np.ndarray,
+    users: np.ndarray,
+    offsets: np.ndarray,
+    parent_raw: list[str],
+    vocab: Vocabulary,
+    report: ReadReport,
+) -> np.ndarray:
+    """Positions within the cascade of each row's parent; -1 for roots and unresolved parents.
+
+    Shapes: ``cas``, ``users``, ``parent_raw`` (N,) in final row order; ``offsets`` (C+1,); returns
+    (N,) int64.
+    """
+    n = len(users)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    pos = np.arange(n, dtype=np.int64) - offsets[cas]
+    given = np.fromiter((bool(p) for p in parent_raw), dtype=bool, count=n)
+    pu = vocab.encode(parent_raw, add=False)
+    # (cascade, user) keys are unique after de-duplication, so a sorted search finds the parent row
+    width = len(vocab) + 1
+    key = cas * width + users
+    sorter = np.argsort(key)
+    want = cas * width + np.where(pu >= 0, pu, len(vocab))  # unknown ids never match a key
+    row = sorter[np.minimum(np.searchsorted(key, want, sorter=sorter), n - 1)]
+    parents = np.where(given & (key[row] == want), pos[row], -1)
+    # a parent must have adopted earlier in the same cascade
+    parents = np.where(parents < pos, parents, -1)
+    report.add("parent_unresolved", int(np.sum(given & (parents < 0))))
+    return parents
 
 
 def write_event_csv(cascades: CascadeSet, path: str | Path) -> Path:
-    """Write ``cascade,user,time[,parent]`` rows (raw ids; parent as the parent's raw user id)."""
-    tokens = np.asarray(cascades.vocab.tokens, dtype=object)
+    """Write ``cascade,user[,time][,parent]`` rows (raw ids; parent = the parent's raw user id).
+
+    Times use the shortest exact text (``format_time``), so re-reading restores them bit for bit.
+    Cascade ids must be unique, since they are what groups the rows back into cascades.
+    """
+    if len(set(cascades.ids.tolist())) != len(cascades):
+        raise ValueError("cascade ids must be unique to be written as an event table")
     path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(
-            ["cascade", "user", "time"] + (["parent"] if cascades.parents is not None else [])
-        )
-        for c in cascades:
-            names = tokens[c.users]
-            times = c.times if c.times is not None else np.arange(len(c), dtype=float)
-            for k in range(len(c)):
-                row = [c.id, names[k], format_time(times[k])]
-                if c.parents is not None:
-                    row.append(names[c.parents[k]] if c.parents[k] >= 0 else "")
-                w.writerow(row)
+    tokens = np.asarray(cascades.vocab.tokens, dtype=object)
+    names = tokens[cascades.users]
+    header = ["cascade", "user"]
+    cols: list[list[str]] = [np.repeat(cascades.ids, cascades.lengths).tolist(), names.tolist()]
+    if cascades.times is not None:
+        header.append("time")
+        cols.append([format_time(t) for t in cascades.times.tolist()])
+    if cascades.parents is not None:
+        rows = np.repeat(cascades.offsets[:-1], cascades.lengths) + cascades.parents
+        header.append("parent")
+        cols.append(np.where(cascades.parents >= 0, names[rows], "").tolist())
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(zip(*cols, strict=True))
     return path
 
 
 def read_edge_list(
-    path: str | Path, vocab: Vocabulary, *, directed: bool = True, sep: str | None = None
+    path: str | Path,
+    vocab: Vocabulary,
+    *,
+    directed: bool = True,
+    sep: str | None = None,
+    report: ReadReport | None = None,
 ) -> SocialGraph:
-    """``src dst [weight]`` per line (comma, tab or space separated; ``#`` comments and a
-    ``src,dst`` header allowed). New users are appended to ``vocab``."""
+    """Arcs ``src dst [weight]`` one per line over ``vocab`` (new user ids are appended to it).
+
+    ``sep=None`` accepts a comma or whitespace. Arcs are kept as listed (``directed=False`` stores
+    both directions); weights must be on every arc or on none. Blank and ``#`` comment lines are
+    skipped and counted in ``report`` when one is given.
+    """
     path = Path(path)
-    src, dst, weights = [], [], []
+    src: list[str] = []
+    dst: list[str] = []
+    weights: list[float] = []
+    shown = "," if sep is None else sep
     with path.open(encoding="utf-8") as f:
         for lineno, raw in enumerate(f, start=1):
-            line = raw.split("#", 1)[0].strip()
-            if not line:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                if report is not None:
+                    report.add("comment_line_skipped" if line else "empty_line_skipped")
                 continue
-            parts = line.split(sep) if sep else line.replace(",", " ").split()
-            if lineno == 1 and parts[:2] == ["src", "dst"]:
+            parts = line.replace(",", " ").split() if sep is None else line.split(sep)
+            parts = [p.strip() for p in parts]
+            if not src and parts[:2] == ["src", "dst"]:  # a header, not an arc
                 continue
-            if len(parts) not in (2, 3):
-                raise FormatError(path, lineno, "'src dst' or 'src dst weight'", raw.strip())
+            if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+                raise FormatError(
+                    path, lineno, f"'src{shown}dst' or 'src{shown}dst{shown}weight'", line
+                )
+            if len(parts) == 3:
+                if not is_number(parts[2]):
+                    raise FormatError(path, lineno, "a numeric weight", parts[2])
+                weights.append(float(parts[2]))
+            if len(weights) not in (0, len(src) + 1):
+                raise FormatError(path, lineno, "a weight on every edge or on none", line)
             src.append(parts[0])
             dst.append(parts[1])
-            if len(parts) == 3:
-                try:
-                    weights.append(float(parts[2]))
-                except ValueError:
-                    raise FormatError(path, lineno, "a numeric weight", parts[2]) from None
-    if weights and len(weights) != len(src):
-        raise FormatError(path, None, "a weight on every edge or on none")
-    s, d = vocab.encode(src), vocab.encode(dst)
     return SocialGraph.from_edges(
-        s, d, vocab, weights=np.array(weights) if weights else None, directed=directed
-    )
+        vocab.encode(src), vocab.encode(dst), vocab,
+        weights=np.asarray(weights) if weights else None, directed=directed,
+    )  # fmt: skip
