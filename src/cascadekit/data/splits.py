@@ -25,6 +25,12 @@ from cascadekit.errors import CascadeKitError
 
 @dataclass
 class Split:
+    """Three parts of one dataset: CascadeSets (split by cascade) or EventLogs (split by time).
+
+    ``info`` says how the split was made (kind, seed, fractions, cut), the part sizes and anything
+    dropped on the way. ``valid`` is None for an event split made without a validation part.
+    """
+
     train: Any
     valid: Any
     test: Any
@@ -37,26 +43,37 @@ def _cut(n: int, fractions: tuple[float, ...]) -> np.ndarray:
     return np.round(np.cumsum(fractions)[:-1] * n).astype(np.int64)
 
 
-def _from_order(
-    cascades: CascadeSet, order: np.ndarray, fractions: tuple[float, float, float], info: dict
-) -> Split:
-    a, b = _cut(len(order), fractions)
-    parts = [np.sort(order[:a]), np.sort(order[a:b]), np.sort(order[b:])]
-    info = {**info, "sizes": [len(p) for p in parts]}
-    return Split(*(cascades.subset(p) for p in parts), info=info)
+def random_partition(
+    n: int, fractions: tuple[float, ...] = (0.8, 0.1, 0.1), *, seed: int = 0
+) -> list[np.ndarray]:
+    """A seeded random partition of ``range(n)`` into parts of the given fractions (rounded).
+
+    Shapes:
+        returns one sorted int64 index array per fraction; together they hold every index once.
+    """
+    order = np.random.default_rng(seed).permutation(n)
+    return [np.sort(part) for part in np.split(order, _cut(n, fractions))]
+
+
+def _cascade_split(cascades: CascadeSet, parts: list[np.ndarray], info: dict) -> Split:
+    out = Split(*(cascades.subset(p) for p in parts), info={**info})
+    out.info["sizes"] = [len(p) for p in parts]
+    # by construction the parts are disjoint index sets; ids are checked too, since a reader
+    # could hand over the same cascade twice under two indices
+    seen: dict[str, str] = {}
+    for name in ("train", "valid", "test"):
+        for cid in getattr(out, name).ids.tolist():
+            if seen.setdefault(cid, name) != name:
+                raise CascadeKitError(f"cascade id {cid!r} is in both {seen[cid]} and {name}")
+    return out
 
 
 def random_by_cascade(
-    cascades: CascadeSet, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), *, seed: int = 0
+    cascades: CascadeSet, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
 ) -> Split:
     """Random cascades per part (FOREST / CasFlow style), seeded."""
-    order = np.random.default_rng(seed).permutation(len(cascades))
-    return _from_order(
-        cascades,
-        order,
-        fractions,
-        {"kind": "random_by_cascade", "seed": seed, "fractions": fractions},
-    )
+    info = {"kind": "random_by_cascade", "seed": seed, "fractions": list(fractions)}
+    return _cascade_split(cascades, random_partition(len(cascades), fractions, seed=seed), info)
 
 
 def chronological_by_cascade(
@@ -64,32 +81,54 @@ def chronological_by_cascade(
 ) -> Split:
     """Earliest cascades train, latest test (DeepHawkes / CasCN), by start time, ties by id."""
     start = cascades.start_times()
+    if np.isnan(start).any():
+        raise CascadeKitError("a chronological split needs a start time for every cascade")
     order = np.lexsort((cascades.ids.astype(str), start))
-    return _from_order(
-        cascades, order, fractions, {"kind": "chronological_by_cascade", "fractions": fractions}
-    )
+    parts = [np.sort(p) for p in np.split(order, _cut(len(order), fractions))]
+    info = {"kind": "chronological_by_cascade", "fractions": list(fractions)}
+    return _cascade_split(cascades, parts, info)
 
 
 def shipped(bundle: DatasetBundle, *, valid_fraction: float = 0.1, seed: int = 0) -> Split:
-    """The dataset's own split; a missing validation part is carved at random from train."""
-    if bundle.cascades is None or "train" not in bundle.splits or "test" not in bundle.splits:
-        raise CascadeKitError(
-            f"{bundle.name} ships no train/test split; use random_by_cascade or chronological_by_cascade"
-        )
-    train_idx = bundle.splits["train"]
-    info: dict[str, Any] = {"kind": "shipped", "seed": seed}
-    if "valid" in bundle.splits:
-        valid_idx = bundle.splits["valid"]
-    else:
-        perm = np.random.default_rng(seed).permutation(len(train_idx))
-        n_valid = int(round(valid_fraction * len(train_idx)))
-        valid_idx = np.sort(train_idx[perm[:n_valid]])
-        train_idx = np.sort(train_idx[perm[n_valid:]])
-        info["valid_carved_from_train"] = valid_fraction
-    test_idx = bundle.splits["test"]
-    info["sizes"] = [len(train_idx), len(valid_idx), len(test_idx)]
-    c = bundle.cascades
-    return Split(c.subset(train_idx), c.subset(valid_idx), c.subset(test_idx), info=info)
+    """The dataset's own split.
+
+    Cascade splits (``bundle.splits``): a missing validation part is carved at random by cascade
+    from train (``valid_fraction`` of it, seeded), never from test. Event-log splits
+    (``bundle.event_splits``, e.g. C4 train/test logs) are returned as shipped; their protocol has
+    no validation part, so ``valid`` is the shipped one or None.
+    """
+    if bundle.cascades is not None and {"train", "test"} <= set(bundle.splits):
+        train_idx = np.asarray(bundle.splits["train"], dtype=np.int64)
+        info: dict[str, Any] = {"kind": "shipped", "seed": seed}
+        if "valid" in bundle.splits:
+            valid_idx = np.asarray(bundle.splits["valid"], dtype=np.int64)
+        else:
+            # protocols §1: validation comes out of the shipped train, never out of test
+            keep, valid = random_partition(
+                len(train_idx), (1 - valid_fraction, valid_fraction), seed=seed
+            )
+            valid_idx, train_idx = train_idx[valid], train_idx[keep]
+            info["valid_carved_from_train"] = valid_fraction
+        parts = [train_idx, valid_idx, np.asarray(bundle.splits["test"], dtype=np.int64)]
+        return _cascade_split(bundle.cascades, parts, info)
+    ev = bundle.event_splits
+    if {"train", "test"} <= set(ev):
+        valid = ev.get("valid")
+        logs = [("train", ev["train"]), ("valid", valid), ("test", ev["test"])]
+        logs = [(k, v) for k, v in logs if v is not None and len(v)]
+        for (k0, early), (k1, late) in zip(logs, logs[1:], strict=False):
+            if early.times[-1] >= late.times[0]:
+                raise CascadeKitError(
+                    f"{bundle.name}: shipped {k1} events do not all come after {k0} "
+                    "(overlap or tie across the cut); split by time with by_event_time"
+                )
+        sizes = [len(ev["train"]), 0 if valid is None else len(valid), len(ev["test"])]
+        info = {"kind": "shipped_events", "cut": ev["test"].t_start, "sizes": sizes}
+        return Split(ev["train"], valid, ev["test"], info=info)
+    raise CascadeKitError(
+        f"{bundle.name} ships no train/test split; use random_by_cascade, "
+        "chronological_by_cascade or by_event_time"
+    )
 
 
 def by_event_time(
@@ -113,8 +152,13 @@ def by_event_time(
 
 @dataclass
 class ObservedCascades:
-    """Observed prefixes with labels: ``cascades.meta["label"]`` = adoptions in [t_obs, t_pred),
-    ``meta["observed_size"]``, ``meta["final_size"]`` (adoptions before t_pred)."""
+    """What a popularity model sees and must predict.
+
+    ``cascades`` holds only adoptions strictly before the observation time, with per-cascade
+    ``meta["observed_size"]`` (rows kept), ``meta["label"]`` (adoptions in [t_obs, t_pred): the
+    increment) and ``meta["final_size"]`` (observed + label: the size at t_pred). ``info`` records
+    the window and every cascade or row a filter dropped.
+    """
 
     cascades: CascadeSet
     t_obs: float
@@ -127,49 +171,67 @@ def observation_window(
     t_obs: float,
     t_pred: float,
     *,
+    relative: bool = True,
     min_observed: int | None = None,
     max_observed: int | None = None,
     publish_hours: tuple[int, int] | None = None,
     utc_offset_hours: float = 0.0,
 ) -> ObservedCascades:
-    """Popularity protocol (protocols §3): times are relative to each cascade's root time (or first
-    adoption); the model sees adoptions with relative time < t_obs; the label is the increment.
+    """Popularity protocol (protocols §3): observe up to t_obs, label the increment up to t_pred.
 
-    ``publish_hours=(8, 18)`` keeps cascades published in [8, 18) local time, computed from unix
-    seconds + ``utc_offset_hours`` without touching the machine's timezone (Weibo: +8).
-    Everything dropped is counted in ``info``.
+    With ``relative=True`` both times are offsets from each cascade's root time (its first adoption
+    when no root time is known); with ``relative=False`` they are absolute times shared by all
+    cascades. A row is observed iff its time < the observation time (strictly), so nothing at or
+    after it reaches the model; this is checked on the result.
+
+    Filters, each counted in ``info`` (``dropped_*``): ``publish_hours=(8, 18)`` keeps cascades
+    whose root was published in hours 8 … 18 inclusive (DeepHawkes/CasCN drop hour ≤ 7 or ≥ 19),
+    the local hour computed from unix seconds + ``utc_offset_hours`` (Weibo: +8) without the
+    machine's timezone; ``min_observed`` / ``max_observed`` bound the observed size.
     """
-    if not 0 < t_obs < t_pred:
-        raise ValueError("need 0 < t_obs < t_pred")
+    if not t_obs < t_pred or (relative and t_obs <= 0):
+        raise ValueError(f"need {'0 < ' if relative else ''}t_obs < t_pred, got {t_obs}, {t_pred}")
     if cascades.times is None:
         raise CascadeKitError("an observation window needs timestamps")
+    info: dict[str, Any] = {
+        "t_obs": t_obs, "t_pred": t_pred, "relative": relative, "input_cascades": len(cascades),
+    }  # fmt: skip
     start = cascades.start_times()
-    rel = cascades.times - np.repeat(start, cascades.lengths)
-    idx = cascades.cascade_index
-    observed = np.bincount(idx[rel < t_obs], minlength=len(cascades))
-    label = np.bincount(idx[(rel >= t_obs) & (rel < t_pred)], minlength=len(cascades))
     keep = np.ones(len(cascades), dtype=bool)
-    info: dict[str, Any] = {"t_obs": t_obs, "t_pred": t_pred, "input_cascades": len(cascades)}
+    if relative:
+        keep &= ~np.isnan(start)
+        info["dropped_no_start_time"] = int((~keep).sum())
+        obs_cut, pred_cut = start + t_obs, start + t_pred
+    else:
+        obs_cut = np.full(len(cascades), float(t_obs))
+        pred_cut = np.full(len(cascades), float(t_pred))
+    # the same comparisons define the observed rows, their counts and the labels
+    t = cascades.times
+    obs_row = t < np.repeat(obs_cut, cascades.lengths)
+    label_row = ~obs_row & (t < np.repeat(pred_cut, cascades.lengths))
+    info["rows_without_time"] = int(np.isnan(t).sum())
+    idx = cascades.cascade_index
+    observed = np.bincount(idx[obs_row], minlength=len(cascades))
+    label = np.bincount(idx[label_row], minlength=len(cascades))
     if publish_hours is not None:
-        hour = np.floor(((start + utc_offset_hours * 3600) % 86400) / 3600)
-        ok = (hour >= publish_hours[0]) & (hour < publish_hours[1])
+        hour = np.floor(np.mod(start + utc_offset_hours * 3600.0, 86400.0) / 3600.0)
+        ok = (hour >= publish_hours[0]) & (hour <= publish_hours[1])
         info["dropped_publish_hour"] = int((keep & ~ok).sum())
         keep &= ok
-    if min_observed is not None:
-        ok = observed >= min_observed
-        info["dropped_min_observed"] = int((keep & ~ok).sum())
-        keep &= ok
-    if max_observed is not None:
-        ok = observed <= max_observed
-        info["dropped_max_observed"] = int((keep & ~ok).sum())
-        keep &= ok
-    prefix = cascades.prefix(before=start + t_obs)
+    for name, ok in (
+        ("dropped_min_observed", None if min_observed is None else observed >= min_observed),
+        ("dropped_max_observed", None if max_observed is None else observed <= max_observed),
+    ):
+        if ok is not None:
+            info[name] = int((keep & ~ok).sum())
+            keep &= ok
+    prefix = cascades.prefix(before=obs_cut)
     prefix.meta = {
-        **prefix.meta,
-        "label": label,
-        "observed_size": observed,
-        "final_size": observed + label,
-    }
+        **prefix.meta, "label": label, "observed_size": observed, "final_size": observed + label,
+    }  # fmt: skip
     out = prefix.subset(keep)
+    late = out.times >= np.repeat(obs_cut[keep], out.lengths)
+    if late.any() or not np.array_equal(out.lengths, out.meta["observed_size"]):
+        raise AssertionError("observation window leaked rows at or after the observation time")
     info["kept_cascades"] = len(out)
     return ObservedCascades(out, t_obs, t_pred, info)

@@ -7,6 +7,7 @@ import numpy as np
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
+from cascadekit.data.splits import random_partition
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.simulate.ic import simulate_ic
 
@@ -14,46 +15,52 @@ from cascadekit.simulate.ic import simulate_ic
 def random_graph(
     n_users: int, *, kind: str = "powerlaw", avg_degree: float = 8.0, seed: int = 0
 ) -> SocialGraph:
-    """A directed graph over users ``"0" … "n-1"``.
+    """A seeded directed graph over users ``"0" … "n-1"``, no self-loops, no duplicate arcs.
 
-    ``erdos_renyi``: each arc independently with probability avg_degree / (n − 1).
+    ``erdos_renyi``: G(n, p) with p = avg_degree / (n − 1), drawn as a Binomial number of distinct
+    uniform arcs (O(E) memory, not O(n²)).
     ``powerlaw``: users belong to communities of ~50; each user's out-degree is Poisson(avg_degree);
     80 % of arcs stay in the community; targets are drawn with popularity ∝ rank^−0.8, which gives a
-    heavy-tailed in-degree (a few hubs) and strong local structure — as in follower graphs.
+    heavy-tailed in-degree (P(in-degree > k) ∝ k^−1.25: a few hubs) and strong local structure, as
+    in follower graphs. Duplicate draws are merged, so the mean out-degree is a little below
+    ``avg_degree``.
     """
     if n_users < 2:
         raise ValueError("need at least 2 users")
     rng = np.random.default_rng(seed)
     vocab = Vocabulary.range(n_users)
     if kind == "erdos_renyi":
-        mask = rng.random((n_users, n_users)) < avg_degree / (n_users - 1)
-        np.fill_diagonal(mask, False)
-        src, dst = np.nonzero(mask)
-        return SocialGraph.from_edges(src, dst, vocab)
+        n_pairs = n_users * (n_users - 1)
+        m = int(rng.binomial(n_pairs, min(1.0, avg_degree / (n_users - 1))))
+        keys = np.zeros(0, dtype=np.int64)
+        while len(keys) < m:  # redrawing repeats keeps the m arcs a uniform m-subset
+            keys = np.sort(np.concatenate([keys, rng.integers(0, n_pairs, m - len(keys))]))
+            keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+        # pair key → (src, dst ≠ src): dst skips the diagonal
+        src, off = keys // (n_users - 1), keys % (n_users - 1)
+        return SocialGraph.from_edges(src, off + (off >= src), vocab)
     if kind != "powerlaw":
         raise ValueError(f"kind must be 'powerlaw' or 'erdos_renyi', got {kind!r}")
     n_comm = max(1, n_users // 50)
     community = rng.integers(0, n_comm, n_users)
     popularity = rng.permutation((np.arange(n_users) + 1.0) ** -0.8)
-    members = [np.flatnonzero(community == c) for c in range(n_comm)]
-    src_list, dst_list = [], []
-    for u in range(n_users):
-        k = rng.poisson(avg_degree)
-        if k == 0:
-            continue
-        local = rng.random(k) < 0.8
-        pool_local = members[community[u]]
-        w_local = popularity[pool_local] / popularity[pool_local].sum()
-        targets = np.concatenate(
-            [
-                rng.choice(pool_local, size=int(local.sum()), p=w_local),
-                rng.choice(n_users, size=int((~local).sum()), p=popularity / popularity.sum()),
-            ]
-        )
-        targets = np.unique(targets[targets != u])
-        src_list.append(np.full(len(targets), u))
-        dst_list.append(targets)
-    return SocialGraph.from_edges(np.concatenate(src_list), np.concatenate(dst_list), vocab)
+    src = np.repeat(np.arange(n_users), rng.poisson(avg_degree, n_users))
+    local = rng.random(len(src)) < 0.8
+    dst = np.empty(len(src), dtype=np.int64)
+    dst[~local] = rng.choice(n_users, size=int((~local).sum()), p=popularity / popularity.sum())
+    # local targets: inverse-CDF sampling inside the source's community segment of the
+    # popularity mass, all arcs at once
+    by_comm = np.argsort(community, kind="stable")
+    cum = np.cumsum(popularity[by_comm])
+    seg_end = np.searchsorted(community[by_comm], np.arange(n_comm), side="right")
+    seg_start = np.concatenate([[0], seg_end[:-1]])
+    c = community[src[local]]
+    lo = np.where(seg_start[c] > 0, cum[seg_start[c] - 1], 0.0)
+    hi = cum[np.maximum(seg_end[c] - 1, 0)]
+    pick = np.searchsorted(cum, lo + rng.random(len(c)) * (hi - lo), side="right")
+    dst[local] = by_comm[np.clip(pick, seg_start[c], seg_end[c] - 1)]
+    keep = src != dst
+    return SocialGraph.from_edges(src[keep], dst[keep], vocab)
 
 
 def synthetic_cascades(
@@ -71,7 +78,9 @@ def synthetic_cascades(
 
     Arc probabilities are heterogeneous, p_uv = edge_prob · 2·U(0, 1) (mean ``edge_prob``), so some
     ties matter far more than others — what a next-user model should learn. Cascades shorter than
-    ``min_size`` are dropped and counted in the report (``short_cascade_dropped``).
+    ``min_size`` are dropped and counted in the report (``short_cascade_dropped``), so fewer than
+    ``n_cascades`` remain (about 55 % with the defaults). Cascade ids are ``"<draw>/0"``; the
+    shipped-style split is a seeded random 80/10/10 partition by cascade.
     """
     rng = np.random.default_rng(seed)
     graph = random_graph(n_users, kind=graph_kind, avg_degree=avg_degree, seed=seed)
@@ -83,9 +92,8 @@ def synthetic_cascades(
     report.add("short_cascade_dropped", int((~keep).sum()))
     cascades = cascades.subset(keep)
     cascades.attrs = {"name": "synthetic", "time_unit": "1/rate"}
-    perm = rng.permutation(len(cascades))
-    a, b = int(0.8 * len(perm)), int(0.9 * len(perm))
-    splits = {"train": np.sort(perm[:a]), "valid": np.sort(perm[a:b]), "test": np.sort(perm[b:])}
+    parts = random_partition(len(cascades), (0.8, 0.1, 0.1), seed=seed)
+    splits = dict(zip(("train", "valid", "test"), parts, strict=True))
     info = {
         "generator": "synthetic_cascades",
         "n_users": n_users,
