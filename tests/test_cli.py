@@ -131,3 +131,19 @@ def test_convert_dataset_to_parquet_and_lines(
     assert len((tmp_path / "all.txt").read_text().splitlines()) == 471
     res = runner.invoke(app, ["convert", "ndm_irvine", str(tmp_path / "x"), "--format", "nope"])
     assert res.exit_code == 2 and "unknown format 'nope'" in res.stderr
+
+
+def test_tar_member_escaping_the_folder_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    bad = tmp_path / "CED_Dataset.tar.gz"
+    with tarfile.open(bad, "w:gz") as tar:
+        data = b"{}"
+        info = tarfile.TarInfo("CED_Dataset/../../evil.json")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    res = runner.invoke(app, ["convert", str(bad), str(tmp_path / "out"), "--format", "ced"])
+    assert res.exit_code == 2
+    assert "CED_Dataset/../../evil.json" in res.stderr
+    assert not (tmp_path / "evil.json").exists() and not (tmp_path.parent / "evil.json").exists()
