@@ -21,10 +21,8 @@ identification protocol.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,7 +31,6 @@ from cascadekit.data.cascades import CascadeSet
 from cascadekit.models.base import end_token, pad_token
 from cascadekit.models.sequence import SequenceEstimator
 from cascadekit.tasks.batching import iterate_batches
-from cascadekit.training import TrainResult, fit
 
 
 @dataclass
@@ -201,44 +198,12 @@ class EmbeddedIC(SequenceEstimator):
     def _build(self, n_users: int) -> EmbeddedICNet:
         return EmbeddedICNet(n_users, self.config)
 
-    def fit(
-        self,
-        train: CascadeSet,
-        valid: CascadeSet | None = None,
-        run_dir: str | Path | None = None,
-        *,
-        resume: bool = False,
-    ) -> EmbeddedIC:
-        """Train on ``train`` by the IC likelihood; select the epoch on ``valid`` (10 % of train
-        carved with the seed if None). Test data never enters."""
-        tc = self.train_config
-        if valid is None:
-            perm = np.random.default_rng(tc.seed).permutation(len(train))
-            n_valid = max(1, len(train) // 10)
-            valid, train = (
-                train.subset(np.sort(perm[:n_valid])),
-                train.subset(np.sort(perm[n_valid:])),
-            )
-        torch.manual_seed(tc.seed)
-        self.module_ = self._build(train.n_users)
-        result: TrainResult = fit(
-            self.module_,
-            train_batches=lambda epoch: iterate_batches(
-                train, tc.batch_size, shuffle=True, seed=tc.seed + epoch
-            ),
-            loss_fn=lambda m, batch: m.cascade_nll(batch).mean(),
-            validate=lambda m: {"nll": mean_nll(m, valid, tc.batch_size)},
-            monitor="nll",
-            mode="min",
-            config=tc,
-            run_dir=run_dir,
-            resume=resume,
-            extra_config={"model": self.name, "model_config": asdict(self.config)},
-        )
-        self.module_.eval()
-        self.history_ = result.history
-        self.fit_result_ = result
-        return self
+    def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        """The IC likelihood of the batch's cascades (not the next-user softmax)."""
+        return module.cascade_nll(batch).mean()
+
+    def _validate(self, module: torch.nn.Module, valid: CascadeSet) -> dict[str, float]:
+        return {"nll": mean_nll(module, valid, self.train_config.batch_size)}
 
     def sample_continuations(
         self,

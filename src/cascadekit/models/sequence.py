@@ -42,6 +42,14 @@ class SequenceEstimator:
         """Validation metric and direction used for early stopping / best checkpoint."""
         return "nll", "min"
 
+    def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
+        """Training objective of one batch (default: the shared masked next-user loss)."""
+        return next_user_loss(module, batch, end_weight=self.end_weight)
+
+    def _validate(self, module: torch.nn.Module, valid: CascadeSet) -> dict[str, float]:
+        """Validation metrics; must contain ``monitor[0]``."""
+        return evaluate_next_user(module, valid, ks=(10,))
+
     # estimator API --------------------------------------------------------------
     def fit(
         self,
@@ -69,8 +77,8 @@ class SequenceEstimator:
             train_batches=lambda epoch: iterate_batches(
                 train, tc.batch_size, shuffle=True, seed=tc.seed + epoch
             ),
-            loss_fn=lambda m, batch: next_user_loss(m, batch, end_weight=self.end_weight),
-            validate=lambda m: evaluate_next_user(m, valid, ks=(10,)),
+            loss_fn=self._loss,
+            validate=lambda m: self._validate(m, valid),
             monitor=metric,
             mode=mode,
             config=tc,
