@@ -265,14 +265,60 @@ def evaluate_cmd(
     if as_json:
         print_json(result)
         return
-    table = Table(
-        title=f"{result['model']} · {result['data']} · {task} · {result['test_cascades']} test cascades"
+    size = (
+        f"{result['test_cascades']} test cascades"
+        if "test_cascades" in result
+        else f"{result['test_events']} test events"
     )
+    table = Table(title=f"{result['model']} · {result['data']} · {task} · {size}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in result["metrics"].items():
+        if isinstance(v, dict | list):  # curves and per-cascade tables: see --json
+            continue
         table.add_row(k, f"{v:.4f}" if isinstance(v, float) else str(v))
     out.print(table)
+
+
+@app.command("simulate")
+@friendly_errors
+def simulate_cmd(
+    model: str = typer.Argument(..., help="ic | linmic | cc | mic"),
+    t_end: float = typer.Option(..., "--t-end", help="end of the simulated window"),
+    out: Path = typer.Option(..., "--out", help="Parquet event log to write"),
+    run: Path = typer.Option(None, "--run", help="run folder whose fitted parameters to use"),
+    option: list[str] = typer.Option(
+        [], "--set", help="without --run: synthetic_mic option key=value (n_users, beta, ...)"
+    ),
+    seed: int = typer.Option(0, help="random seed"),
+) -> None:
+    """Simulate a MIC-family process exactly (Ogata) into a Parquet event log."""
+    from cascadekit import hawkes_runs
+
+    hawkes_runs.check_variant(model)
+    if run is not None:
+        if option:
+            raise CascadeKitError("give either --run or --set parameters, not both")
+        events = hawkes_runs.simulate_run(run, t_end, out, seed=seed)
+    else:
+        opts = parse_options(option)
+        hawkes_runs.check_keys(opts, hawkes_runs.SYNTHETIC_KEYS, "synthetic_params")
+        params = hawkes_runs.synthetic_params(seed=seed, **opts)
+        events = hawkes_runs.simulate_events(params, t_end, seed=seed)
+        events.to_parquet(out)
+    err.print(f"simulated {len(events)} events on [{events.t_start:g}, {events.t_end:g}] → {out}")
+
+
+@app.command("report")
+@friendly_errors
+def report_cmd(
+    run: Path = typer.Argument(..., help="MIC-family run folder written by `cascadekit train`"),
+) -> None:
+    """Plots (counts, intensity, ranked activity) and the bi-layer PNG + HTML into the run folder."""
+    from cascadekit import hawkes_runs
+
+    for path in hawkes_runs.report_run(run):
+        out.print(str(path))
 
 
 @app.command("models")

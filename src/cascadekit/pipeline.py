@@ -18,6 +18,7 @@ from typing import Any
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.splits import Split, random_by_cascade, shipped
 from cascadekit.errors import CascadeKitError
+from cascadekit.models.hawkes.params import VARIANTS
 from cascadekit.runs import RunInfo, write_metrics
 from cascadekit.training import TrainConfig
 
@@ -47,6 +48,27 @@ MODELS: dict[str, ModelEntry] = {
         "Neural Diffusion Model (NDM, TKDE)",
         ("next_user", "identification", "size"),
     ),
+    "ndm_sn": ModelEntry(
+        "cascadekit.models.ndm:NDMSN",
+        "cascadekit.models.ndm:NDMConfig",
+        "NDM+SN: NDM with half of each user vector a frozen DeepWalk embedding of the social graph",
+        ("next_user", "identification", "size"),
+    ),
+    "embedded_ic": ModelEntry(
+        "cascadekit.models.embedded_ic:EmbeddedIC",
+        "cascadekit.models.embedded_ic:EmbeddedICConfig",
+        "Embedded IC baseline (Bourigault et al., WSDM 2016; NDM paper §5.1)",
+        ("identification", "size"),
+    ),
+    **{
+        name: ModelEntry(
+            "cascadekit.models.hawkes:MIC",
+            "cascadekit.hawkes_runs:HawkesConfig",
+            f"{label} marked Hawkes model on an event log (MIC paper 002, Table 1)",
+            ("point_process",),
+        )
+        for name, label in (("ic", "IC"), ("linmic", "linMIC"), ("cc", "CC"), ("mic", "MIC"))
+    },
 }
 
 
@@ -120,6 +142,10 @@ def train(
     data_options: dict[str, Any] | None = None,
     seed: int = 0,
 ) -> RunInfo:
+    if model in VARIANTS:  # event-log models have their own run layout and split
+        from cascadekit.hawkes_runs import train_run
+
+        return train_run(model, data, out, options=options, data_options=data_options, seed=seed)
     entry = get_entry(model)
     opts = dict(options or {})
     opts.setdefault("seed", seed)
@@ -128,7 +154,10 @@ def train(
     split = protocol_split(bundle, train_config.seed)
     out = Path(out)
     t0 = time.perf_counter()
-    estimator = entry.load_class()(config, train_config).fit(split.train, split.valid, run_dir=out)
+    estimator = entry.load_class()(config, train_config)
+    if hasattr(estimator, "use_bundle"):  # e.g. NDM+SN: graph embeddings from the bundle's graph
+        estimator.use_bundle(bundle)
+    estimator.fit(split.train, split.valid, run_dir=out)
     estimator.save(out / "model")
     info = RunInfo(
         model=model,
@@ -153,7 +182,29 @@ def _next_user(estimator: Any, split: Split, options: dict[str, Any]) -> dict[st
     return evaluate_next_user(estimator.module_, split.test, ks=ks)
 
 
-TASKS: dict[str, TaskFn] = {"next_user": _next_user}
+def _identification(estimator: Any, split: Split, options: dict[str, Any]) -> dict[str, Any]:
+    from cascadekit.tasks.identification import evaluate_identification
+
+    return evaluate_identification(
+        estimator.module_, split.test, n_samples=int(options.get("n_samples", 1000)),
+        seed=int(options.get("seed", 0)), progress=False,
+    )  # fmt: skip
+
+
+def _size(estimator: Any, split: Split, options: dict[str, Any]) -> dict[str, Any]:
+    from cascadekit.tasks.identification import evaluate_size
+
+    return evaluate_size(
+        estimator.module_, split.test, n_samples=int(options.get("n_samples", 100)),
+        seed=int(options.get("seed", 0)), progress=False,
+    )  # fmt: skip
+
+
+TASKS: dict[str, TaskFn] = {
+    "next_user": _next_user,
+    "identification": _identification,
+    "size": _size,
+}
 
 
 def evaluate(
@@ -162,6 +213,10 @@ def evaluate(
     """Score the run's model on its own test split; also writes ``metrics/<task>.json``."""
     run = Path(run)
     info = RunInfo.load(run)
+    if info.model in VARIANTS:
+        from cascadekit.hawkes_runs import evaluate_run
+
+        return evaluate_run(run, task, options=options)
     entry = get_entry(info.model)
     if task not in TASKS or task not in entry.tasks:
         usable = [t for t in entry.tasks if t in TASKS]

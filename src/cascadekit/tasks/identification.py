@@ -1,0 +1,272 @@
+"""Monte Carlo diffusion identification (NDM paper 001 §5.3 and §5.5; protocols.md §1).
+
+Seed-only identification: each test cascade reveals only its seed u_0; S continuations are drawn by
+ancestral sampling from the model's softmax over users + END with already-infected users masked.
+Each sample keeps its first |G| generated users (G = the true users after the seed; a sample stops
+at END), P_u = fraction of samples containing u, and per cascade right = Σ_{u∈G} P_u,
+pred = Σ_u P_u, n_true = |G| feed `metrics.identification_f1` (Macro/Micro-F1). "First five" cuts G
+and the samples to min(5, |G|) users.
+
+Size identification (§5.5): the first ``n_observed`` users are revealed, samples run until END (or
+``max_size``), the predicted size is the mean simulated size, scored by `metrics.size_msle`.
+
+All S samples of a cascade, and several cascades at once, advance together as ONE batch of rows
+through ``begin``/``step`` (`models.base.SequentialDiffusionModel`), so a draw costs one model call
+per generated position, not per sample. A model may instead provide its own simulator
+``sample_continuations(prefix, n_samples, max_new, generator)`` (e.g. Embedded IC's IC simulation);
+both paths return the same token layout and are scored identically.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from cascadekit.data.cascades import CascadeSet
+from cascadekit.metrics import (
+    identification_f1,
+    identification_terms,
+    infection_frequencies,
+    size_msle,
+)
+from cascadekit.models.base import end_token, pad_token
+
+
+def _device_of(model: Any) -> torch.device:
+    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
+    return params[0].device if params else torch.device("cpu")
+
+
+@torch.no_grad()
+def sample_protocol(
+    model: Any,
+    prefix: torch.Tensor,
+    n_samples: int,
+    max_new: torch.Tensor,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """Ancestral sampling through ``begin``/``step`` for all B·S rows at once.
+
+    Row r = b·S + s is sample s of prefix b. At each step the model's logits get −inf at every user
+    the row has already infected (prefix included); a row stops at END or once it generated
+    ``max_new[b]`` users, after which its entries are PAD. A finished row leaves the batch when the
+    model has ``select_state(state, rows)`` (NDM), so a step costs only the rows still running;
+    otherwise (opaque state) it rides along and its draws are ignored.
+
+    Shapes:
+        prefix: (B, L0) long users (no END/PAD); max_new: (B,) long ≥ 0;
+        return: (B·S, max(max_new)) long: generated users, then END if sampled, then PAD.
+    """
+    v = model.n_users
+    end, pad = end_token(v), pad_token(v)
+    device = prefix.device
+    b, _ = prefix.shape
+    rows = prefix.repeat_interleave(n_samples, dim=0)
+    cap = max_new.to(device).repeat_interleave(n_samples)
+    width = int(max_new.max()) if b else 0
+    out = torch.full((b * n_samples, width), pad, dtype=torch.long, device=device)
+    if width == 0:
+        return out
+    select = getattr(model, "select_state", None)
+    where = torch.arange(b * n_samples, device=device)  # output row of each decoding row
+    # one scratch column (index v + 1) absorbs writes of finished rows
+    infected = torch.zeros(b * n_samples, v + 2, dtype=torch.bool, device=device)
+    infected.scatter_(1, rows, True)
+    infected[:, end] = False
+    done = cap <= 0
+    logits, state = model.begin(rows)
+    for t in range(width):
+        scores = logits.float().masked_fill(infected[:, : v + 1], float("-inf"))
+        tok = torch.multinomial(torch.softmax(scores, dim=1), 1, generator=generator).squeeze(1)
+        tok = tok.masked_fill(done, pad)
+        out[where, t] = tok
+        infected.scatter_(1, tok[:, None], True)
+        infected[:, end] = False
+        done = done | (tok == end) | (cap <= t + 1)
+        if t + 1 == width or bool(done.all()):
+            break
+        if select is not None and bool(done.any()):
+            keep = (~done).nonzero().squeeze(1)
+            where, tok, infected = where[keep], tok[keep], infected[keep]
+            cap, done = cap[keep], done[keep]
+            state = select(state, keep)
+        logits, state = model.step(state, tok.masked_fill(done, end))
+    return out
+
+
+def _draw(
+    model: Any, prefix: torch.Tensor, n_samples: int, max_new: torch.Tensor, gen: torch.Generator
+) -> np.ndarray:
+    """(B, S, W) samples from the model's own simulator if it has one, else `sample_protocol`."""
+    sampler = getattr(model, "sample_continuations", None)
+    if sampler is not None:
+        out = sampler(prefix, n_samples, max_new, gen)
+    else:
+        out = sample_protocol(model, prefix, n_samples, max_new, gen)
+    return out.reshape(len(prefix), n_samples, -1).cpu().numpy()
+
+
+def _groups(
+    prefix_len: np.ndarray, caps: np.ndarray, n_samples: int, batch_rows: int, batch_cells: int
+) -> Iterator[np.ndarray]:
+    """Cascades with equal prefix length and similar caps, at most ``batch_rows`` rows and
+    ``batch_cells`` rows × (prefix + cap) decoding positions (the KV cache) a batch, always ≥ 1
+    cascade: sorting by cap keeps rows that run long together."""
+    order = np.lexsort((caps, prefix_len))
+    start = 0
+    while start < len(order):
+        stop = start + 1
+        while (
+            stop < len(order)
+            and (stop - start + 1) * n_samples <= batch_rows
+            and (stop - start + 1) * n_samples * (prefix_len[order[stop]] + caps[order[stop]])
+            <= batch_cells
+            and prefix_len[order[stop]] == prefix_len[order[start]]
+        ):
+            stop += 1
+        yield order[start:stop]
+        start = stop
+
+
+def _resolve_device(model: Any, device: str) -> torch.device:
+    if device == "auto":
+        if torch.cuda.is_available() and isinstance(model, torch.nn.Module):
+            return torch.device("cuda")
+        return _device_of(model)
+    return torch.device(device)
+
+
+def _simulate(
+    model: Any,
+    test: CascadeSet,
+    prefix_len: np.ndarray,
+    caps: np.ndarray,
+    *,
+    n_samples: int,
+    batch_rows: int,
+    batch_cells: int,
+    seed: int,
+    device: str,
+    progress: bool,
+    desc: str,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (cascade index, (S, W) samples) for every cascade of ``test``, batched."""
+    if n_samples < 1:
+        raise ValueError("n_samples must be at least 1")
+    dev = _resolve_device(model, device)
+    module = model if isinstance(model, torch.nn.Module) else None
+    home = _device_of(model)
+    was_training = bool(module is not None and module.training)
+    if module is not None:
+        module.to(dev).eval()
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    bar = tqdm(total=len(test), desc=desc, disable=not progress, leave=False)
+    try:
+        for idx in _groups(prefix_len, caps, n_samples, batch_rows, batch_cells):
+            k = int(prefix_len[idx[0]])
+            prefix = torch.from_numpy(
+                np.stack([test.users[test.offsets[i] : test.offsets[i] + k] for i in idx])
+            ).to(dev)
+            samples = _draw(model, prefix, n_samples, torch.from_numpy(caps[idx]).to(dev), gen)
+            for j, i in enumerate(idx):
+                yield int(i), samples[j]
+            bar.update(len(idx))
+    finally:
+        bar.close()
+        if module is not None:
+            module.to(home).train(was_training)
+
+
+def evaluate_identification(
+    model: Any,
+    test: CascadeSet,
+    *,
+    n_samples: int = 1000,
+    first_k: int = 5,
+    batch_rows: int = 50_000,
+    batch_cells: int = 300_000,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, float]:
+    """Seed-only diffusion identification (paper §5.3): Macro/Micro-F1 on all users and on the
+    first ``first_k``. Cascades with fewer than 2 users (nothing to identify) are skipped and
+    counted in ``skipped``. ``batch_rows`` bounds the rows (cascades × samples) decoded together and
+    ``batch_cells`` their rows × positions (memory); same seed and limits ⇒ same numbers. ``device="auto"`` uses a GPU when present."""
+    t0 = time.perf_counter()
+    lengths = test.lengths
+    keep = np.flatnonzero(lengths >= 2)
+    sub = test.subset(keep)
+    caps = (sub.lengths - 1).astype(np.int64)
+    terms = np.zeros((len(sub), 2, 3))  # [cascade, all/first_k, (right, pred, n_true)]
+    for i, samples in _simulate(
+        model, sub, np.ones(len(sub), np.int64), caps, n_samples=n_samples,
+        batch_rows=batch_rows, batch_cells=batch_cells, seed=seed, device=device,
+        progress=progress, desc="identification",
+    ):  # fmt: skip
+        truth = sub.users[sub.offsets[i] + 1 : sub.offsets[i + 1]]
+        for j, n_keep in enumerate((len(truth), min(first_k, len(truth)))):
+            p = infection_frequencies(samples, model.n_users, n_keep)
+            terms[i, j] = identification_terms(p, truth[:n_keep])
+    all_users = identification_f1(*terms[:, 0].T)
+    early = identification_f1(*terms[:, 1].T)
+    return {
+        "macro_f1": all_users["macro_f1"],
+        "micro_f1": all_users["micro_f1"],
+        f"macro_f1_first{first_k}": early["macro_f1"],
+        f"micro_f1_first{first_k}": early["micro_f1"],
+        "n_cascades": len(sub),
+        "skipped": int(len(test) - len(sub)),
+        "n_samples": n_samples,
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+def evaluate_size(
+    model: Any,
+    test: CascadeSet,
+    *,
+    n_observed: int = 5,
+    n_samples: int = 1000,
+    max_size: int = 1000,
+    batch_rows: int = 50_000,
+    batch_cells: int = 300_000,
+    seed: int = 0,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict[str, float]:
+    """Size identification (paper §5.5): reveal the first ``n_observed`` users (the whole cascade
+    if shorter), simulate until END or ``max_size`` users in all; predicted size = mean simulated
+    size over the samples; MSLE = mean (ln|c| − ln pred)² (`metrics.size_msle`). ``capped`` counts
+    samples that reached ``max_size`` without END (their size is a lower bound)."""
+    t0 = time.perf_counter()
+    sizes = test.lengths
+    if np.any(sizes < 1):
+        raise ValueError("size identification needs non-empty cascades")
+    if max_size < n_observed:
+        raise ValueError(f"max_size ({max_size}) must be ≥ n_observed ({n_observed})")
+    prefix_len = np.minimum(sizes, n_observed).astype(np.int64)
+    caps = (max_size - prefix_len).astype(np.int64)
+    pred = np.zeros(len(test))
+    capped = 0
+    for i, samples in _simulate(
+        model, test, prefix_len, caps, n_samples=n_samples, batch_rows=batch_rows,
+        batch_cells=batch_cells, seed=seed, device=device, progress=progress, desc="size",
+    ):  # fmt: skip
+        generated = (samples < model.n_users).sum(axis=1)
+        capped += int((generated == caps[i]).sum())
+        pred[i] = prefix_len[i] + generated.mean()
+    return {
+        "msle": size_msle(pred, sizes),
+        "mean_pred_size": float(pred.mean()),
+        "mean_true_size": float(sizes.mean()),
+        "capped_samples": capped,
+        "n_cascades": len(test),
+        "n_samples": n_samples,
+        "seconds": time.perf_counter() - t0,
+    }
