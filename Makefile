@@ -20,6 +20,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 demo: $(BIN)/.installed
 	$(BIN)/cascadekit quickstart --out runs/demo
+	$(BIN)/cascadekit quickstart --scenario mic --out runs/demo-mic
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check src tests benchmarks

@@ -29,3 +29,9 @@ def test_quickstart_cli(tmp_path: Path) -> None:
     # the IC structure is learnable: clearly above the popularity floor
     assert lstm["hits@10"] > pop["hits@10"] + 0.1 and lstm["map@10"] > pop["map@10"]
     assert json.loads((run / "run.json").read_text())["split"]["kind"] == "shipped"
+    # NDM learns the IC structure better than the LSTM for seed-only identification
+    ident = json.loads((run / "metrics" / "identification.json").read_text())
+    assert ident["NDM"]["macro_f1"] > ident["LSTM"]["macro_f1"]
+    assert (run / "identification.png").is_file() and (
+        run / "ndm" / "model" / "weights.pt"
+    ).is_file()
