@@ -1,26 +1,19 @@
 """Maintainer tool: rebuild `src/cascadekit/registry.json` checksums from a local mirror.
 
-Usage: python scripts/registry_from_mirror.py ../shared/data
+Usage: .venv/bin/python scripts/registry_from_mirror.py ../shared/data
 Only sizes and sha256 are refreshed; names, origins, readers and citations are edited by hand in the
 JSON. A file missing from the mirror is an error (the registry must describe what exists).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from pathlib import Path
 
+from cascadekit.datasets import sha256_file
+
 REGISTRY = Path(__file__).resolve().parents[1] / "src" / "cascadekit" / "registry.json"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def main(mirror: Path) -> None:
@@ -29,7 +22,7 @@ def main(mirror: Path) -> None:
         for f in spec["files"]:
             p = mirror / name / f["path"]
             f["size"] = p.stat().st_size
-            f["sha256"] = sha256(p)
+            f["sha256"] = sha256_file(p)
     REGISTRY.write_text(json.dumps(reg, indent=1, ensure_ascii=False) + "\n")
 
 
