@@ -156,10 +156,7 @@ def bilayer(
 
 
 def render_png(layer: BiLayer, path: str | Path, *, title: str = "") -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from cascadekit.report.plots import plt, save_figure
 
     up, cp = layer.project()
     fig, ax = plt.subplots(figsize=(7, 6), dpi=130)
@@ -217,10 +214,7 @@ def render_png(layer: BiLayer, path: str | Path, *, title: str = "") -> Path:
     ax.set_title(title)
     ax.set_axis_off()
     ax.set_aspect("equal")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def render_html(layer: BiLayer, path: str | Path, *, title: str = "MIC bi-layer view") -> Path:

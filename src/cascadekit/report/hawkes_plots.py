@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cascadekit.report.plots import plt
+from cascadekit.report.plots import plt, save_figure
 
 
 def plot_cascade_curves(
@@ -49,10 +49,7 @@ def plot_cascade_curves(
     axes[0][0].legend(frameon=False, fontsize=7)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_ranked_activity(
@@ -81,10 +78,7 @@ def plot_ranked_activity(
     ax.set(xlabel=f"{what} ranked by activity", ylabel="events", title=title)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_loglik_vs_fraction(
@@ -109,10 +103,7 @@ def plot_loglik_vs_fraction(
     ax.set(xlabel="training fraction", ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_ratio_heatmaps(

@@ -12,6 +12,14 @@ import matplotlib.pyplot as plt  # noqa: E402  (backend must be chosen first)
 import numpy as np  # noqa: E402
 
 
+def save_figure(fig: plt.Figure, path: str | Path) -> Path:
+    """Lay out, write and close a figure (closing matters: long reports make many figures)."""
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return Path(path)
+
+
 def plot_curves(
     series: Mapping[str, Sequence[float]],
     path: str | Path,
@@ -33,10 +41,7 @@ def plot_curves(
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.grid(alpha=0.3)
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
 
 
 def plot_grouped_bars(
@@ -60,7 +65,4 @@ def plot_grouped_bars(
     ax.set(title=title, ylabel=ylabel)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(frameon=False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
