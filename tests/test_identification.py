@@ -15,6 +15,7 @@ from cascadekit.models.ndm import NDMConfig, NDMNet
 from cascadekit.tasks.identification import (
     evaluate_identification,
     evaluate_size,
+    sample_categorical,
     sample_protocol,
 )
 
@@ -34,7 +35,9 @@ class ScriptedModel(nn.Module):
     def logits(self, seq: torch.Tensor) -> torch.Tensor:
         return self.table[seq[:, :1]].expand(-1, seq.shape[1], -1)
 
-    def begin(self, prefix: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def begin(
+        self, prefix: torch.Tensor, capacity: int | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return self.table[prefix[:, 0]], prefix[:, 0]
 
     def step(self, state: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -185,19 +188,33 @@ def test_kv_cache_sampling_matches_full_recomputation() -> None:
     gen = torch.Generator().manual_seed(5)
     rows = prefix.repeat_interleave(4, dim=0)
     live = torch.ones(len(rows), dtype=torch.bool)
+    batch = torch.ones(len(rows), dtype=torch.bool)  # rows still in the sampler's batch
     with torch.no_grad():
         for _ in range(6):
             scores = net.logits(rows)[:, -1].clone()
             for r in range(len(rows)):
                 scores[r, rows[r]] = float("-inf")
-            # finished rows leave the sampler's batch, so only live rows draw
+            # rows in the batch draw; finished ones leave once half of the batch has finished
             tok = torch.full((len(rows), 1), v)
-            tok[live] = torch.multinomial(torch.softmax(scores[live], 1), 1, generator=gen)
+            tok[batch, 0] = sample_categorical(scores[batch], gen)
+            tok[~live] = v
             rows = torch.cat([rows, tok], dim=1)
             live &= tok[:, 0] != v
+            if (batch & ~live).sum() * 2 >= batch.sum():
+                batch &= live
     # compare up to each row's END
     for r in range(len(rows)):
         ref = rows[r, 1:].tolist()
         n = ref.index(v) + 1 if v in ref else len(ref)
         assert got[r, :n].tolist() == ref[:n]
     assert not live.all(), "the check needs at least one row that stopped early"
+
+
+def test_sample_categorical_matches_softmax_and_skips_masked() -> None:
+    scores = torch.tensor([[0.0, float("-inf"), 1.0, 2.0, float("-inf")]]).repeat(200_000, 1)
+    draws = sample_categorical(scores, torch.Generator().manual_seed(0))
+    freq = torch.bincount(draws, minlength=5).double() / len(draws)
+    expected = torch.softmax(scores[0].double(), 0)
+    assert freq[1] == 0 and freq[4] == 0
+    # binomial std of a frequency ≈ sqrt(p(1-p)/n) ≤ 0.0012: 5 sigma
+    assert torch.allclose(freq, expected, atol=0.006)

@@ -83,3 +83,21 @@ def test_estimator_resume_equals_uninterrupted(tmp_path: Path) -> None:
     small(epochs=2).fit(data, run_dir=tmp_path)  # a run that stopped after 2 of 4 epochs
     resumed = small(epochs=4).fit(data, run_dir=tmp_path, resume=True)
     assert len(resumed.history_) == 4 and torch.equal(resumed.module_.logits(seq), straight)
+
+
+def test_reference_style_training_keeps_last_epoch_and_never_targets_end() -> None:
+    torch.set_num_threads(1)
+    with pytest.raises(ValueError, match="select_on"):
+        LSTMConfig(select_on="best")
+    cfg = TrainConfig(max_epochs=8, lr=0.03, progress=False)
+    ref = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0, select_on="last"), cfg)
+    ref.fit(successor_cascades(100, 0), successor_cascades(20, 1))
+    assert ref.end_weight == 0.0 and ref.monitor == ("nll", "min")
+    assert ref.fit_result_.epochs_run == 8
+    # END never a target: after the 4th adopter (where END is the truth) the reference-style
+    # model gives END far less probability than the same LSTM trained with END as a target
+    with_end = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, select_on="last"), cfg)
+    with_end.fit(successor_cascades(100, 0), successor_cascades(20, 1))
+    seq = torch.tensor([[0, 1, 2, 3]])
+    p_end = [m.module_.logits(seq)[0, -1].softmax(-1)[12].item() for m in (ref, with_end)]
+    assert p_end[0] < 0.01 and p_end[1] > 20 * p_end[0]

@@ -64,8 +64,9 @@ class Fixed(torch.nn.Module):
         self.n_users = len(scores) - 1
         self.w = torch.nn.Parameter(torch.tensor(scores))
 
-    def logits(self, seq: torch.Tensor) -> torch.Tensor:
-        return self.w.expand(*seq.shape, -1)
+    def logits(self, seq: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        full = self.w.expand(*seq.shape, -1)
+        return full if positions is None else full[positions]
 
 
 def test_ranks_match_metrics_definition() -> None:

@@ -69,3 +69,21 @@ def test_clear_errors(tmp_path: Path) -> None:
     )
     res = runner.invoke(app, ["evaluate", str(tmp_path), "--task", "next_user"])
     assert res.exit_code == 2 and "not a run directory" in res.stderr
+
+
+def test_preset_sets_both_configs_and_options_override(tmp_path: Path) -> None:
+    out = tmp_path / "ndm"
+    args = ["train", "ndm", "--data", "synthetic", "--out", str(out), "--preset", "reference_code"]
+    res = runner.invoke(app, [*args, "--set", "epochs=1", "--set", "progress=false"])
+    assert res.exit_code == 0, res.output
+    saved = json.loads((out / "model" / "model.json").read_text())
+    # reference_code: END weight 0, Conv1d bias, last epoch, Noam; epochs overridden to 1
+    assert saved["config"]["end_weight"] == 0.0 and saved["config"]["output_bias"] is True
+    assert saved["config"]["select_on"] == "last"
+    assert saved["train_config"]["schedule"] == "noam" and saved["train_config"]["max_epochs"] == 1
+    res = runner.invoke(app, [*args[:-1], "nope"])
+    assert res.exit_code == 2 and "unknown NDM preset 'nope'" in res.stderr
+    res = runner.invoke(
+        app, ["train", "lstm", "--data", "synthetic", "--out", str(out), "--preset", "x"]
+    )
+    assert res.exit_code == 2 and "has no presets" in res.stderr

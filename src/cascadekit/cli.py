@@ -233,15 +233,21 @@ def train_cmd(
     option: list[str] = typer.Option([], "--set", help="model / training option key=value"),
     data_option: list[str] = typer.Option([], "--data-set", help="reader option key=value"),
     seed: int = typer.Option(0, help="random seed (split, initialisation, batches)"),
+    preset: str | None = typer.Option(
+        None, "--preset", help="named configuration, e.g. ndm: paper | reference_code"
+    ),
 ) -> None:
     """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
     from cascadekit import pipeline
 
+    options = parse_options(option)
+    if preset is not None:
+        options["preset"] = preset
     info = pipeline.train(
         model,
         data,
         out,
-        options=parse_options(option),
+        options=options,
         data_options=parse_options(data_option),
         seed=seed,
     )

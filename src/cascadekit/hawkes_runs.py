@@ -233,7 +233,7 @@ def train_run(
     t0 = time.perf_counter()
     selection = None
     if config.taus or config.betas:
-        support = _estimator(variant, config, bundle.graph, seed)._support(split.train)
+        support = _estimator(variant, config, bundle.graph, seed).support(split.train)
         selection = select_tau_beta(
             split.train,
             config.taus or [config.tau],

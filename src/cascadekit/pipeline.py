@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -107,8 +107,21 @@ def protocol_split(
 
 
 def _split_options(entry: ModelEntry, options: dict[str, Any]) -> tuple[Any, TrainConfig]:
-    """``--set`` options → (model config, TrainConfig); unknown keys are an error naming both lists."""
+    """``--set`` options → (model config, TrainConfig); unknown keys are an error naming both lists.
+    ``preset`` (e.g. NDM's "paper" / "reference_code") picks both base configs, which the other
+    options then override."""
     config_cls = entry.load_class("config")
+    options = dict(options)
+    base_model, base_train = {}, {}
+    if "preset" in options:
+        name, estimator = options.pop("preset"), entry.load_class()
+        if not hasattr(config_cls, "preset"):
+            raise CascadeKitError(f"{entry.target} has no presets")
+        try:
+            base_model = asdict(config_cls.preset(name))
+            base_train = asdict(estimator.preset_train_config(name))
+        except ValueError as exc:
+            raise CascadeKitError(str(exc)) from exc
     model_keys = {f.name for f in fields(config_cls)}
     train_keys = {f.name for f in fields(TrainConfig)}
     aliases = {"epochs": "max_epochs"}
@@ -124,7 +137,7 @@ def _split_options(entry: ModelEntry, options: dict[str, Any]) -> tuple[Any, Tra
                 f"unknown option {key!r}; model options: {', '.join(sorted(model_keys))}; "
                 f"training options: {', '.join(sorted(train_keys))}"
             )
-    return config_cls(**model_opts), TrainConfig(**train_opts)
+    return config_cls(**{**base_model, **model_opts}), TrainConfig(**{**base_train, **train_opts})
 
 
 def get_entry(model: str) -> ModelEntry:

@@ -13,15 +13,14 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.splits import shipped
 from cascadekit.data.synthetic import synthetic_cascades
 from cascadekit.models.lstm import LSTMConfig, LSTMModel
 from cascadekit.models.ndm import NDM
+from cascadekit.models.popularity import PopularityBaseline
 from cascadekit.report.plots import plot_curves, plot_grouped_bars
 from cascadekit.runs import RunInfo, write_metrics
 from cascadekit.tasks.identification import evaluate_identification
@@ -29,22 +28,6 @@ from cascadekit.tasks.next_user import evaluate_next_user
 from cascadekit.training import TrainConfig
 
 IDENT_SAMPLES = 200
-
-
-class PopularityBaseline:
-    """Scores every user by how many training cascades they adopted in (END by the cascade count):
-    the floor any next-user model must beat."""
-
-    def __init__(self, train: CascadeSet) -> None:
-        import torch
-
-        v = train.n_users
-        counts = np.bincount(train.users, minlength=v).astype(np.float64)
-        self.n_users = v
-        self._scores = torch.log(torch.tensor(np.append(counts, len(train)) + 1.0))
-
-    def logits(self, seq):  # noqa: ANN001, ANN201 - torch types, protocol method
-        return self._scores.expand(*seq.shape, -1)
 
 
 def run_quickstart(

@@ -28,21 +28,27 @@ def pad_token(n_users: int) -> int:
 
 @runtime_checkable
 class SequentialDiffusionModel(Protocol):
-    """What `tasks.next_user` and `tasks.identification` need from a neural sequence model."""
+    """What `tasks.next_user` and `tasks.identification` need from a neural sequence model.
+
+    The logits ``begin`` and ``step`` return are new tensors the caller owns (samplers mask them in
+    place)."""
 
     n_users: int
 
-    def logits(self, seq: torch.Tensor) -> torch.Tensor:
-        """Next-adopter scores after every prefix.
+    def logits(self, seq: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Next-adopter scores after every prefix, or only at ``positions`` (training and
+        evaluation skip the padding this way).
 
         Shapes:
-            seq: (B, L) long tokens, PAD-padded on the right.
-            return: (B, L, V + 1) unnormalised scores over users and END.
+            seq: (B, L) long tokens, PAD-padded on the right; positions: (B, L) bool or None.
+            return: (B, L, V + 1) unnormalised scores over users and END, or (N, V + 1) for the N
+            true entries of ``positions`` in row-major order.
         """
         ...
 
-    def begin(self, prefix: torch.Tensor) -> tuple[torch.Tensor, Any]:
-        """Start incremental decoding from observed prefixes (no PAD inside).
+    def begin(self, prefix: torch.Tensor, capacity: int | None = None) -> tuple[torch.Tensor, Any]:
+        """Start incremental decoding from observed prefixes (no PAD inside). ``capacity``: the
+        length decoding will reach at most (prefix + new tokens), so a cache can be sized once.
 
         Shapes:
             prefix: (B, L0) long tokens.

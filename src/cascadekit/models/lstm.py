@@ -9,17 +9,24 @@ import torch
 from torch import nn
 
 from cascadekit.models.base import pad_token
-from cascadekit.models.sequence import SequenceEstimator
+from cascadekit.models.sequence import SequenceEstimator, check_select_on
 
 
 @dataclass
 class LSTMConfig:
     """NDM §5.1 tunes the embedding and hidden sizes over {16, 32, 64, 128} and states no dropout;
-    64 / 64 (NDM's own d) with dropout 0.1 on the LSTM output are the defaults here."""
+    64 / 64 (NDM's own d) with dropout 0.1 on the LSTM output are the defaults here.
+    ``end_weight`` and ``select_on`` as `NDMConfig` (end_weight=0, select_on="last" trains the
+    LSTM exactly as NDM's reference code trains NDM, for a like-for-like table)."""
 
     embedding_dim: int = 64
     hidden_dim: int = 64
     dropout: float = 0.1
+    end_weight: float = 1.0
+    select_on: str = "nll"
+
+    def __post_init__(self) -> None:
+        check_select_on(self.select_on)
 
 
 class LSTMNextUser(nn.Module):
@@ -33,13 +40,16 @@ class LSTMNextUser(nn.Module):
         self.drop = nn.Dropout(config.dropout)
         self.out = nn.Linear(config.hidden_dim, n_users + 1)
 
-    def logits(self, seq: torch.Tensor) -> torch.Tensor:
-        """Shapes: seq (B, L) → (B, L, V+1)."""
+    def logits(self, seq: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Shapes: seq (B, L) → (B, L, V+1), or (N, V+1) at the true entries of ``positions``."""
         h, _ = self.rnn(self.embed(seq))
-        return self.out(self.drop(h))
+        return self.out(self.drop(h if positions is None else h[positions]))
 
-    def begin(self, prefix: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """Shapes: prefix (B, L0) → logits (B, V+1), state (h, c) each (1, B, H)."""
+    def begin(
+        self, prefix: torch.Tensor, capacity: int | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Shapes: prefix (B, L0) → logits (B, V+1), state (h, c) each (1, B, H); the state has a
+        fixed size, so ``capacity`` is not needed."""
         h, state = self.rnn(self.embed(prefix))
         return self.out(self.drop(h[:, -1])), state
 

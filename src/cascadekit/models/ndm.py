@@ -14,7 +14,6 @@ Noam schedule — the paper states only "Adam".
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from torch import nn
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.models.base import pad_token
-from cascadekit.models.sequence import SequenceEstimator
+from cascadekit.models.sequence import SequenceEstimator, check_select_on
 from cascadekit.training import TrainConfig
 
 
@@ -66,10 +65,7 @@ class NDMConfig:
             )
         if self.window < 1 or self.n_heads < 1 or self.head_dim < 1:
             raise ValueError("window, n_heads and head_dim must be >= 1")
-        if self.select_on not in ("nll", "mrr", "hits@10", "map@10", "last"):
-            raise ValueError(
-                f"select_on must be nll, mrr, hits@10, map@10 or last, got {self.select_on!r}"
-            )
+        check_select_on(self.select_on)
 
     @classmethod
     def preset(cls, name: str, **overrides: Any) -> NDMConfig:
@@ -121,7 +117,8 @@ class NDMNet(nn.Module):
         self.proj = nn.Linear(inner, d, bias=False)
         self.drop = nn.Dropout(config.dropout)
         self.norm = nn.LayerNorm(d)
-        # W^C_n for n = 0..win-1 as one Conv1d weight (V+1, d, win); kernel tap win-1-n sees u_{j-n}
+        # W^C_n for n = 0..win-1 stored as one Conv1d weight (V+1, d, win), as the reference code;
+        # tap win-1-n sees u_{j-n}. `_score` applies it as one matmul over the scored positions.
         self.conv = nn.Conv1d(d, n_users + 1, config.window, bias=config.output_bias)
         self.init_proj = nn.Linear(d, n_users + 1, bias=False) if config.use_init else None
 
@@ -147,46 +144,68 @@ class NDMNet(nn.Module):
     def _attn_dropout(self) -> float:
         return self.config.attention_dropout if self.training else 0.0
 
-    def _encode(self, seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Causal attention pass. Shapes: seq (B, L) → act (B, L, d), keys and values
-        (B, h, L, hd)."""
+    def _encode(self, seq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Causal attention pass. Shapes: seq (B, L) → act and the user embeddings, (B, L, d)."""
         emb = self._embed(seq)
         q, k, v = self._heads(emb)
         dropout = self._attn_dropout()
         att = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=True)
-        return self._active(emb, att), k, v
+        return self._active(emb, att), emb
 
-    def logits(self, seq: torch.Tensor) -> torch.Tensor:
-        """Shapes: seq (B, L) → (B, L, V+1). PAD is right-padding, so the causal mask alone keeps
-        real positions from attending to it."""
-        act, _, _ = self._encode(seq)
+    def _absorbed(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Decoding weights with the key and value projections folded in (exact, no biases):
+        q_h·k_hj = (W_k^hᵀ W_q^h e)·e_j and W^O_h W_v^h, so the cache holds the d-dim user
+        embeddings instead of 2·h·head_dim keys and values (16× less memory at the paper's sizes).
+        Shapes: → A (h·d, d) maps e to the h absorbed queries, B (d, h·d) maps the h
+        attention-weighted embedding sums to W^O·[head_1 .. head_h]."""
+        h, hd = self.config.n_heads, self.config.head_dim
+        wq, wk, wv = self.qkv.weight.view(3, h, hd, -1)
+        a = torch.einsum("hef,hed->hfd", wk, wq).flatten(0, 1)
+        b = torch.einsum("dhe,hef->dhf", self.proj.weight.view(-1, h, hd), wv).flatten(1)
+        return a, b
+
+    def logits(self, seq: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """Shapes: seq (B, L) → (B, L, V+1), or (N, V+1) at the N true entries of ``positions``
+        (B, L) only — training scores no padding. PAD is right-padding, so the causal mask alone
+        keeps real positions from attending to it."""
+        act, _ = self._encode(seq)
         win = self.config.window
-        out = self.conv(F.pad(act.transpose(1, 2), (win - 1, 0))).transpose(1, 2)
-        if self.init_proj is not None:
-            out = out + self.init_proj(act[:, :1])
-        return out
+        padded = F.pad(act, (0, 0, win - 1, 0))
+        # windows[b, t] = act[b, t-win+1 .. t], oldest first (zeros before the start)
+        windows = torch.stack([padded[:, k : k + seq.shape[1]] for k in range(win)], dim=2)
+        if positions is None:
+            act0 = act[:, :1].expand(-1, seq.shape[1], -1)
+            return self._score(windows, act0)
+        return self._score(windows[positions], act[:, 0][positions.nonzero()[:, 0]])
 
     def _score(self, window: torch.Tensor, act0: torch.Tensor) -> torch.Tensor:
-        """Eq. 7 at one position. Shapes: window (B, win, d) oldest first; act0 (B, d) → (B, V+1)."""
-        out = torch.einsum("bkd,vdk->bv", window, self.conv.weight)
-        if self.conv.bias is not None:
-            out = out + self.conv.bias
+        """Eq. 7. Shapes: window (..., win, d) oldest first; act0 (..., d) → (..., V+1)."""
+        flat = window.flatten(-2)  # (..., win·d), tap k of position t-win+1+k
+        weight = self.conv.weight.permute(0, 2, 1).reshape(self.conv.weight.shape[0], -1)
+        out = F.linear(flat, weight, self.conv.bias)
         if self.init_proj is not None:
             out = out + self.init_proj(act0)
         return out
 
-    def begin(self, prefix: torch.Tensor) -> tuple[torch.Tensor, dict[str, Any]]:
-        """Shapes: prefix (B, L0) → logits (B, V+1), state: the KV cache (B, h, capacity, hd, first
-        ``length`` positions filled), the last ``window`` active embeddings (B, win, d; zeros before
-        the start) and act(u_0) (B, d)."""
-        act, k, v = self._encode(prefix)
+    def begin(
+        self, prefix: torch.Tensor, capacity: int | None = None
+    ) -> tuple[torch.Tensor, dict[str, Any]]:
+        """Shapes: prefix (B, L0) → logits (B, V+1), state: the cache of user embeddings
+        (B, capacity, d; first ``length`` filled; default capacity 2·L0 + 8), the last ``window``
+        active embeddings (B, win, d; zeros before the start), act(u_0) (B, d) and the
+        `_absorbed` weights."""
+        act, emb = self._encode(prefix)
         win = self.config.window
         window = F.pad(act, (0, 0, max(win - act.shape[1], 0), 0))[:, -win:]
         length = prefix.shape[1]
-        # room for growth: `step` writes in place and doubles the capacity when full
-        kv = k.new_zeros(2, *k.shape[:2], 2 * length + 8, k.shape[3])
-        kv[0, :, :, :length], kv[1, :, :, :length] = k, v
-        state = {"kv": kv, "length": length, "window": window, "act0": act[:, 0]}
+        size = max(capacity or 2 * length + 8, length)
+        # `step` writes in place (and doubles the capacity if decoding outgrows it)
+        cache = emb.new_empty(emb.shape[0], size, emb.shape[2])
+        cache[:, :length] = emb
+        state = {
+            "cache": cache, "length": length, "window": window, "act0": act[:, 0],
+            "absorbed": self._absorbed(),
+        }  # fmt: skip
         return self._score(window, state["act0"]), state
 
     def step(
@@ -195,27 +214,29 @@ class NDMNet(nn.Module):
         """Shapes: tokens (B,) → logits (B, V+1), new state; costs O(current length).
 
         The cache is updated in place (the previous state must not be reused)."""
-        emb = self._embed(tokens[:, None])
-        q, k, v = self._heads(emb)
-        kv, n = state["kv"], state["length"]
-        if n == kv.shape[3]:
-            kv = torch.cat([kv, torch.zeros_like(kv)], dim=3)
-        kv[0, :, :, n : n + 1], kv[1, :, :, n : n + 1] = k, v
-        # the new query is the last position: it may attend to every cached one
-        att = F.scaled_dot_product_attention(
-            q, kv[0, :, :, : n + 1], kv[1, :, :, : n + 1], dropout_p=self._attn_dropout()
-        )
-        act = self._active(emb, att)
+        emb = self._embed(tokens)  # (B, d)
+        cache, n = state["cache"], state["length"]
+        if n == cache.shape[1]:
+            cache = torch.cat([cache, torch.empty_like(cache)], dim=1)
+        cache[:, n] = emb
+        seen = cache[:, : n + 1]  # (B, n+1, d)
+        a, b = state["absorbed"]
+        queries = F.linear(emb, a).view(len(emb), self.config.n_heads, -1)  # (B, h, d)
+        scores = torch.bmm(queries, seen.transpose(1, 2)) * self.config.head_dim**-0.5
+        weights = F.dropout(scores.softmax(dim=-1), self._attn_dropout(), self.training)
+        heads = F.linear(torch.bmm(weights, seen).flatten(1), b)  # W^O [head_1 .. head_h]
+        act = self.norm(emb + self.drop(heads))[:, None]
         window = torch.cat([state["window"][:, 1:], act], dim=1)
-        new = {"kv": kv, "length": n + 1, "window": window, "act0": state["act0"]}
+        new = {**state, "cache": cache, "length": n + 1, "window": window}
         return self._score(window, new["act0"]), new
 
     @staticmethod
     def select_state(state: dict[str, Any], rows: torch.Tensor) -> dict[str, Any]:
         """Keep only decoding rows ``rows`` (samplers drop finished rows). Shapes: rows (B',)."""
-        n = state["length"]
-        kv = state["kv"][:, rows, :, : max(2 * n, 8)]
-        return {**state, "kv": kv, "window": state["window"][rows], "act0": state["act0"][rows]}
+        return {
+            **state, "cache": state["cache"][rows], "window": state["window"][rows],
+            "act0": state["act0"][rows],
+        }  # fmt: skip
 
 
 class NDM(SequenceEstimator):
@@ -256,16 +277,6 @@ class NDM(SequenceEstimator):
         """How a preset maps onto `TrainConfig` (optimizer, schedule, epochs, patience)."""
         return _preset(name)[1]
 
-    @property
-    def end_weight(self) -> float:
-        return self.config.end_weight
-
-    @property
-    def monitor(self) -> tuple[str, str]:
-        # "last" still records validation NLL per epoch; the weights come from last.ckpt
-        metric = "nll" if self.config.select_on == "last" else self.config.select_on
-        return metric, "min" if metric == "nll" else "max"
-
     def fit(
         self,
         train: CascadeSet,
@@ -274,21 +285,12 @@ class NDM(SequenceEstimator):
         *,
         resume: bool = False,
     ) -> NDM:
-        """`SequenceEstimator.fit`; NDM+SN configs must have their fixed embeddings by now. With
-        ``select_on="last"`` the final epoch's weights (``last.ckpt``) replace the selected ones."""
+        """`SequenceEstimator.fit`; NDM+SN configs must have their fixed embeddings by now."""
         if self.config.fixed_embedding_dim and self.fixed_embeddings is None:
             raise ValueError(
                 "fixed_embedding_dim > 0 needs fixed_embeddings (or use_bundle with a graph)"
             )
-        if self.config.select_on != "last":
-            super().fit(train, valid, run_dir, resume=resume)
-            return self
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(run_dir) if run_dir is not None else Path(tmp)
-            super().fit(train, valid, folder, resume=resume)
-            last = torch.load(folder / "last.ckpt", weights_only=True)
-            self.module_.load_state_dict(last["model"])
-            self.module_.eval()
+        super().fit(train, valid, run_dir, resume=resume)
         return self
 
     def _build(self, n_users: int) -> NDMNet:

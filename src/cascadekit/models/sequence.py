@@ -8,6 +8,7 @@ are the same for all of them.
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,6 +20,13 @@ from cascadekit.data.cascades import CascadeSet
 from cascadekit.tasks.batching import iterate_batches
 from cascadekit.tasks.next_user import evaluate_next_user, next_user_loss
 from cascadekit.training import TrainConfig, TrainResult, fit
+
+SELECT_ON = ("nll", "mrr", "hits@10", "map@10", "last")
+
+
+def check_select_on(value: str) -> None:
+    if value not in SELECT_ON:
+        raise ValueError(f"select_on must be one of {', '.join(SELECT_ON)}; got {value!r}")
 
 
 class SequenceEstimator:
@@ -35,12 +43,21 @@ class SequenceEstimator:
 
     @property
     def end_weight(self) -> float:
-        return 1.0
+        """Loss weight of END targets (``config.end_weight``; NDM's reference code: 0)."""
+        return getattr(self.config, "end_weight", 1.0)
+
+    @property
+    def select_on(self) -> str:
+        """``config.select_on``: the validation metric that picks the epoch ("nll" lowest; "mrr",
+        "hits@10", "map@10" highest) or "last" (the final epoch, as NDM's reference code)."""
+        return getattr(self.config, "select_on", "nll")
 
     @property
     def monitor(self) -> tuple[str, str]:
-        """Validation metric and direction used for early stopping / best checkpoint."""
-        return "nll", "min"
+        """Validation metric and direction used for early stopping / best checkpoint ("last"
+        still records validation NLL per epoch; the weights then come from last.ckpt)."""
+        metric = "nll" if self.select_on == "last" else self.select_on
+        return metric, "min" if metric == "nll" else "max"
 
     def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
         """Training objective of one batch (default: the shared masked next-user loss)."""
@@ -60,7 +77,21 @@ class SequenceEstimator:
         resume: bool = False,
     ) -> SequenceEstimator:
         """Train on ``train``; select the epoch on ``valid`` (10 % of train carved with the seed if
-        None). Test data never enters. ``resume`` continues an interrupted run in ``run_dir``."""
+        None). Test data never enters. ``resume`` continues an interrupted run in ``run_dir``. With
+        ``select_on="last"`` the final epoch's weights (``last.ckpt``) replace the selected ones."""
+        if self.select_on == "last":
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(run_dir) if run_dir is not None else Path(tmp)
+                self._fit(train, valid, folder, resume)
+                last = torch.load(folder / "last.ckpt", weights_only=True)
+                self.module_.load_state_dict(last["model"])
+                self.module_.eval()
+            return self
+        return self._fit(train, valid, run_dir, resume)
+
+    def _fit(
+        self, train: CascadeSet, valid: CascadeSet | None, run_dir: str | Path | None, resume: bool
+    ) -> SequenceEstimator:
         tc = self.train_config
         if valid is None:
             perm = np.random.default_rng(tc.seed).permutation(len(train))

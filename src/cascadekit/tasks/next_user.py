@@ -33,19 +33,26 @@ def filter_protocol(
     return kept, dropped
 
 
-def mask_infected(logits: torch.Tensor, seq: torch.Tensor) -> torch.Tensor:
-    """−inf at every user already in the prefix (positions ≤ t) of each position t.
+def mask_infected(
+    scores: torch.Tensor, seq: torch.Tensor, positions: torch.Tensor | None = None
+) -> torch.Tensor:
+    """−inf at every user already in the prefix (positions ≤ t) of each scored position t.
 
     Shapes:
-        logits: (B, L, V+1); seq: (B, L) tokens; returns (B, L, V+1).
+        scores: (B, L, V+1), or (N, V+1) rows for the N true entries of ``positions`` in row-major
+        order (as ``model.logits(seq, positions)`` returns them); seq: (B, L) tokens; positions:
+        (B, L) bool or None (every position). Returns a new tensor shaped like ``scores``.
     """
-    b, length, width = logits.shape
-    tri = torch.ones(length, length, dtype=torch.bool, device=seq.device).tril()  # [t, j]: j ≤ t
-    # index of the user to hide at (t, j); hidden entries point to a scratch column (width)
-    idx = seq[:, None, :].expand(b, length, length).masked_fill(~tri, width)
-    idx = idx.masked_fill(idx >= width - 1, width)  # END (V) and PAD (V+1) are never hidden
-    scratch = torch.cat([logits, logits.new_zeros(b, length, 1)], dim=2)
-    return scratch.scatter(2, idx, float("-inf"))[..., :width]
+    width = scores.shape[-1]
+    if positions is None:
+        positions = torch.ones(seq.shape, dtype=torch.bool, device=seq.device)
+    rows, t = positions.nonzero(as_tuple=True)
+    prefix = seq[rows]  # (N, L): the tokens of each scored row's cascade
+    upto = torch.arange(seq.shape[1], device=seq.device)[None, :] <= t[:, None]
+    # END (V) and PAD (V+1) are never hidden; only the (row, user) pairs are touched
+    r, j = (upto & (prefix < width - 1)).nonzero(as_tuple=True)
+    flat = scores.reshape(-1, width)
+    return flat.index_put((r, prefix[r, j]), flat.new_tensor(float("-inf"))).view(scores.shape)
 
 
 def next_user_loss(
@@ -60,18 +67,14 @@ def next_user_loss(
         batch: (B, L) tokens from `encode_padded` (users, END, PAD); returns a scalar.
     """
     n_users = model.n_users
-    logits = mask_infected(model.logits(batch[:, :-1]), batch[:, :-1])
+    inputs, target = batch[:, :-1], batch[:, 1:]
+    positions = target != pad_token(n_users)
+    scores = mask_infected(model.logits(inputs, positions), inputs, positions)
     weight = None
     if end_weight != 1.0:
-        weight = torch.ones(n_users + 1, device=logits.device)
+        weight = torch.ones(n_users + 1, device=scores.device)
         weight[end_token(n_users)] = end_weight
-    return F.cross_entropy(
-        logits.reshape(-1, n_users + 1),
-        batch[:, 1:].reshape(-1),
-        weight=weight,
-        ignore_index=pad_token(n_users),
-        reduction="sum",
-    )
+    return F.cross_entropy(scores, target[positions], weight=weight, reduction="sum")
 
 
 def _eval_batches(lengths: np.ndarray, batch_size: int, cell_budget: int) -> list[np.ndarray]:
@@ -119,10 +122,10 @@ def evaluate_next_user(
     ranks, nll = [], 0.0
     for idx in _eval_batches(lengths, batch_size, max(1, score_budget // (v + 1))):
         seq = encode_padded(cascades, idx, max_len=max_len).to(device)
-        logits = mask_infected(model.logits(seq[:, :-1]), seq[:, :-1])
-        target = seq[:, 1:]
+        inputs, target = seq[:, :-1], seq[:, 1:]
         valid = target != pad_token(v)
-        lg, tg = logits[valid], target[valid]
+        lg = mask_infected(model.logits(inputs, valid), inputs, valid)
+        tg = target[valid]
         gold = lg.gather(1, tg[:, None]).squeeze(1)
         if torch.isinf(gold).any():
             row = valid.nonzero()[torch.isinf(gold).nonzero()[0, 0], 0].item()

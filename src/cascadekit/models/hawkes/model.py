@@ -68,7 +68,9 @@ class MIC:
         self.support_: np.ndarray | None = None
         self.fit_info_: dict[str, Any] = {}
 
-    def _support(self, events: EventLog) -> np.ndarray:
+    def support(self, events: EventLog) -> np.ndarray:
+        """(U, U) bool: where W may be non-zero — W[u, v] (u influences v) on the social graph's
+        arcs u → v (everywhere without a graph), plus the diagonal with ``self_excitation``."""
         n = events.n_users
         if self.graph is None:
             support = np.ones((n, n), dtype=bool)
@@ -85,7 +87,7 @@ class MIC:
     def fit(self, train: EventLog, valid: EventLog | None = None) -> MIC:
         """Fit on ``train``'s window; with ``valid`` (later events), also report its
         log-likelihood with the training events as history."""
-        support = self._support(train)
+        support = self.support(train)
         t0 = time.perf_counter()
         data = build_user_data(train, support, self.tau)
         feature_s = time.perf_counter() - t0
