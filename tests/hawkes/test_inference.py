@@ -126,6 +126,20 @@ def test_mic_recovers_known_parameters(long_log) -> None:
     assert lls[-1] >= true_ll - 1e-6 * abs(true_ll)
 
 
+def test_extrapolation_reaches_a_higher_likelihood_in_fewer_alternations(short_log) -> None:
+    truth, support, events = short_log
+    plain = fit_hawkes(events, support, "mic", truth.tau, truth.beta, max_iter=8, accelerate=False)
+    fast = fit_hawkes(events, support, "mic", truth.tau, truth.beta, max_iter=8)
+    lls = [h["loglik"] for h in fast.history]
+    assert all(b >= a for a, b in zip(lls, lls[1:], strict=False))  # still monotone
+    assert lls[-1] > plain.history[-1]["loglik"]
+    assert lls[-1] == pytest.approx(log_likelihood(events, fast.params), rel=1e-12)
+    # the accelerated point stays feasible
+    assert np.all(fast.params.W[~support] == 0) and np.all(fast.params.W >= 0)
+    np.testing.assert_allclose(fast.params.Sigma.sum(axis=1), 1.0)
+    assert np.all(fast.params.Sigma >= 0) and np.all(fast.params.mu >= MU_FLOOR)
+
+
 def test_ic_and_cc_keep_identity_sigma(short_log) -> None:
     truth, support, events = short_log
     for variant in ("ic", "cc"):
