@@ -72,6 +72,9 @@ def summarise(runs: list[dict], t_end: float) -> dict:
                 "seeds": [r["seed"] for r in rs],
                 "max_abs_Sigma_error_mean": float(np.mean(errs)),
                 "max_abs_Sigma_error_max": float(np.max(errs)),
+                "max_abs_Sigma_error_median": float(np.median(errs)),
+                "seeds_within_0.05": int(np.sum(np.array(errs) <= 0.05)),
+                "mean_events": float(np.mean([r["events"] for r in rs])),
                 "rel_error_M_mean": float(np.mean([r["rel_error_M"] for r in rs])),
                 "rel_error_W_mean": float(np.mean([r["rel_error_W"] for r in rs])),
             }
@@ -91,6 +94,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--t-end", type=float, default=500.0)
     parser.add_argument("--branching", type=float, nargs="+", default=[0.3, 0.6])
+    parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument(
         "--resume", type=Path, help="JSON lines printed by an interrupted run: not fitted again"
     )
@@ -99,7 +103,7 @@ def main() -> None:
         [json.loads(line) for line in args.resume.read_text().splitlines()] if args.resume else []
     )
     done = {(r["branching_ratio"], r["seed"]) for r in runs}
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     for branching in args.branching:
         for seed in args.seeds:
             if (branching, seed) in done:
@@ -107,9 +111,9 @@ def main() -> None:
             runs.append(run_seed(seed, args.t_end, branching))
             print(json.dumps(runs[-1]), flush=True)
             # written after every fit so that an interrupted benchmark keeps what it measured
-            OUT.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
-    OUT.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
-    print(f"wrote {OUT}")
+            args.out.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
+    args.out.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
