@@ -52,7 +52,7 @@ def cell(beta: float, sigma21: float, rep: int, t_end: float) -> dict[str, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--betas", type=float, nargs="+", default=[0.01, 1.0, 10.0, 100.0])
+    parser.add_argument("--betas", type=float, nargs="+", default=[0.01, 0.1, 1.0, 10.0, 100.0])
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.33, 0.67, 1.0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--t-end", type=float, default=100.0)
