@@ -36,6 +36,10 @@ from cascadekit.metrics import (
 )
 from cascadekit.models.base import end_token, pad_token
 
+# rows × (V + 1) scores one decoding step may hold (≈ 80 MB per float tensor): with large
+# vocabularies (Twitter: 12,627 users) this, not ``batch_rows``, bounds the batch
+SCORE_BUDGET = 20_000_000
+
 
 def _device_of(model: Any) -> torch.device:
     params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
@@ -180,7 +184,8 @@ def _simulate(
     gen = torch.Generator(device=dev).manual_seed(seed)
     bar = tqdm(total=len(test), desc=desc, disable=not progress, leave=False)
     try:
-        for idx in _groups(prefix_len, caps, n_samples, batch_rows, batch_cells):
+        rows = min(batch_rows, max(1, SCORE_BUDGET // (model.n_users + 1)))
+        for idx in _groups(prefix_len, caps, n_samples, rows, batch_cells):
             k = int(prefix_len[idx[0]])
             prefix = torch.from_numpy(
                 np.stack([test.users[test.offsets[i] : test.offsets[i] + k] for i in idx])
@@ -209,8 +214,9 @@ def evaluate_identification(
 ) -> dict[str, float]:
     """Seed-only diffusion identification (paper §5.3): Macro/Micro-F1 on all users and on the
     first ``first_k``. Cascades with fewer than 2 users (nothing to identify) are skipped and
-    counted in ``skipped``. ``batch_rows`` bounds the rows (cascades × samples) decoded together and
-    ``batch_cells`` their rows × positions (memory); same seed and limits ⇒ same numbers. ``device="auto"`` uses a GPU when present."""
+    counted in ``skipped``. ``batch_rows`` bounds the rows (cascades × samples) decoded together,
+    `SCORE_BUDGET` their rows × (V+1) scores and ``batch_cells`` their rows × positions (memory);
+    same seed and limits ⇒ same numbers. ``device="auto"`` uses a GPU when present."""
     t0 = time.perf_counter()
     lengths = test.lengths
     keep = np.flatnonzero(lengths >= 2)
