@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--sigmas", type=float, nargs="+", default=[0.0, 0.33, 0.67, 1.0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--t-end", type=float, default=100.0)
+    parser.add_argument("--out", default="mic_fig2", help="name of the .json / .png in results/")
     args = parser.parse_args()
     t0 = time.perf_counter()
     cells = []
@@ -71,7 +72,7 @@ def main() -> None:
     plot_ratio_heatmaps(
         args.betas, args.sigmas, {n.upper() if n != "linmic" else "linMIC": r for n, r in
                                   ratios.items()},
-        RESULTS / "mic_fig2.png", title=f"test log-lik ratio (T = {args.t_end:g}, {args.reps} reps)",
+        RESULTS / f"{args.out}.png", title=f"test log-lik ratio (T = {args.t_end:g}, {args.reps} reps)",
     )  # fmt: skip
     result = {
         "setting": __doc__.split("\n\n")[1] + "\n\n" + __doc__.split("\n\n")[2],
@@ -83,8 +84,8 @@ def main() -> None:
         "cells": cells,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    (RESULTS / "mic_fig2.json").write_text(json.dumps(result, indent=2))
-    print(f"wrote {RESULTS / 'mic_fig2.json'} in {result['seconds']} s")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2))
+    print(f"wrote {RESULTS / args.out}.json in {result['seconds']} s")
 
 
 if __name__ == "__main__":

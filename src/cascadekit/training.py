@@ -54,6 +54,9 @@ class TrainConfig:
     warmup_steps: int = 1000
     d_model: int = 64
     max_steps: int | None = None
+    # sequence models: batches sorted by length within pools of this many batches (less padding);
+    # 1 = plain random batches, as NDM's reference code
+    bucket_pool: int = 50
 
 
 @dataclass

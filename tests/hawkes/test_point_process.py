@@ -71,6 +71,21 @@ def test_protocol_on_a_known_model() -> None:
     assert np.isclose(good["test_loglik_top25pct_users"], per_user[top_users(train, 0.25)].sum())
     assert np.isclose(good["test_loglik"], per_user.sum())
     assert set(good["per_cascade"]) == {"0", "1"}
+    assert good["stationarity"]["stationary"] and np.isclose(
+        good["stationarity"]["spectral_radius"] * truth.tau, 0.5
+    )
+    assert good["overall"]["capped_simulations"] == 0
+
+
+def test_explosive_fit_is_flagged_and_its_simulations_capped() -> None:
+    truth = params(1.0)
+    train, test = simulate(truth, 200.0, seed=4).split_fraction(0.8)
+    hot = params(1.0)
+    hot.W = hot.W * 3.0  # ρ(Wᵀ)·τ = 1.5
+    out = evaluate_point_process(BruteForceIC(hot), train, test, n_simulations=2, max_events=500)
+    assert not out["stationarity"]["stationary"]
+    assert out["overall"]["capped_simulations"] == 2
+    assert out["overall"]["simulated_events_mean"] <= 500
 
 
 def test_oracle_agrees_with_the_library_likelihood() -> None:

@@ -106,7 +106,7 @@ class SequenceEstimator:
         result: TrainResult = fit(
             self.module_,
             train_batches=lambda epoch: iterate_batches(
-                train, tc.batch_size, shuffle=True, seed=tc.seed + epoch
+                train, tc.batch_size, shuffle=True, seed=tc.seed + epoch, pool=tc.bucket_pool
             ),
             loss_fn=self._loss,
             validate=lambda m: self._validate(m, valid),

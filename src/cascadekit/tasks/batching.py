@@ -66,7 +66,9 @@ def iterate_batches(
     shuffle: bool = True,
     seed: int = 0,
     max_len: int | None = None,
+    pool: int = 50,
 ) -> Iterator[torch.Tensor]:
-    """Length-bucketed (B, L) token batches; pass ``seed + epoch`` to reshuffle per epoch."""
-    for idx in length_buckets(cascades.lengths, batch_size, shuffle=shuffle, seed=seed):
+    """Length-bucketed (B, L) token batches (`length_buckets`; ``pool=1``: plain random batches);
+    pass ``seed + epoch`` to reshuffle per epoch."""
+    for idx in length_buckets(cascades.lengths, batch_size, shuffle=shuffle, seed=seed, pool=pool):
         yield encode_padded(cascades, idx, max_len=max_len)

@@ -20,6 +20,7 @@ import numpy as np
 
 from cascadekit.data.events import EventLog
 from cascadekit.metrics import binned_counts, inverse_l1, pearson
+from cascadekit.models.hawkes.analytics import stationarity
 from cascadekit.models.hawkes.params import HawkesParams
 
 
@@ -65,6 +66,8 @@ def evaluate_point_process(
     per_user = np.asarray(model.log_likelihood_terms(test, history=train))
     total = float(per_user.sum())
     out: dict[str, Any] = {
+        # a non-stationary fit (ρ(Wᵀ)·τ ≥ 1) makes the simulations below explode: say so up front
+        "stationarity": stationarity(model.params_),
         "test_events": len(test),
         "test_loglik": total,
         "test_loglik_per_event": total / max(len(test), 1),
