@@ -90,7 +90,9 @@ def test_reference_style_training_keeps_last_epoch_and_never_targets_end() -> No
     with pytest.raises(ValueError, match="select_on"):
         LSTMConfig(select_on="best")
     cfg = TrainConfig(max_epochs=8, lr=0.03, progress=False)
-    ref = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0, select_on="last"), cfg)
+    ref = LSTMModel(
+        LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0, select_on="last"), cfg
+    )
     ref.fit(successor_cascades(100, 0), successor_cascades(20, 1))
     assert ref.end_weight == 0.0 and ref.monitor == ("nll", "min")
     assert ref.fit_result_.epochs_run == 8
