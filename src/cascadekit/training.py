@@ -55,8 +55,9 @@ class TrainConfig:
     d_model: int = 64
     max_steps: int | None = None
     # sequence models: batches sorted by length within pools of this many batches (less padding);
-    # 1 = plain random batches, as NDM's reference code
-    bucket_pool: int = 50
+    # 1 = plain random batches, as NDM's reference code. Measured on lastfm (NDM, reference preset):
+    # pools of 1, 50 and 200 give the same identification F1; 200 trains 1.5× faster than 50.
+    bucket_pool: int = 200
 
 
 @dataclass

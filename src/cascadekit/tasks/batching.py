@@ -66,7 +66,7 @@ def iterate_batches(
     shuffle: bool = True,
     seed: int = 0,
     max_len: int | None = None,
-    pool: int = 50,
+    pool: int = 200,
 ) -> Iterator[torch.Tensor]:
     """Length-bucketed (B, L) token batches (`length_buckets`; ``pool=1``: plain random batches);
     pass ``seed + epoch`` to reshuffle per epoch."""
