@@ -126,7 +126,8 @@ def speed_section() -> list[str]:
             r = json.loads(line)
             f1 = " / ".join(f"{r[k]:.4f}" for k in KEYS)
             lines.append(
-                f"- bucket_pool = {r['bucket_pool']}: F1 {f1}, fit {r['fit_seconds']:.0f} s"
+                f"- bucket_pool = {r['bucket_pool']}: F1 {f1}, fit {r['fit_seconds']:.0f} s "
+                f"({r['threads']} thread(s))"
             )
         lines.append("")
     return lines
