@@ -37,7 +37,8 @@ def simulation(lines: list[str]) -> None:
 
 
 def recovery(lines: list[str]) -> None:
-    found = [d for d in (load("mic_recovery.json"), load("mic_recovery_t1000.json")) if d]
+    names = ("mic_recovery.json", "mic_recovery_t1000.json", "mic_recovery_from_truth.json")
+    found = [d for d in map(load, names) if d]
     if not found:
         return
     lines += [
@@ -45,16 +46,16 @@ def recovery(lines: list[str]) -> None:
         "",
     ]
     lines += [
-        "| T | ρ(Wᵀ)·τ | seeds | events (mean) | max abs Σ error: mean / median / max "
+        "| T | start | ρ(Wᵀ)·τ | seeds | events (mean) | max abs Σ error: mean / median / max "
         "| within 0.05 | rel. err. M / W |",
-        "|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for d in found:
         for s in d["summary"]:
             err = (s["max_abs_Sigma_error_mean"], s["max_abs_Sigma_error_median"],
                    s["max_abs_Sigma_error_max"])  # fmt: skip
             lines.append(
-                f"| {d['t_end']:g} | {s['branching_ratio']} | {len(s['seeds'])} | "
+                f"| {d['t_end']:g} | {d['runs'][0].get('init', 'default')} | {s['branching_ratio']} | {len(s['seeds'])} | "
                 f"{s['mean_events']:,.0f} | {' / '.join(f'{e:.3f}' for e in err)} | "
                 f"{s['seeds_within_0.05']} | {s['rel_error_M_mean']:.2f} / {s['rel_error_W_mean']:.2f} |"
             )

@@ -56,7 +56,7 @@ class TrainConfig:
     max_steps: int | None = None
     # sequence models: batches sorted by length within pools of this many batches (less padding);
     # 1 = plain random batches, as NDM's reference code. Measured on lastfm (NDM, reference preset):
-    # pools of 1, 50 and 200 give the same identification F1; 200 trains 1.5× faster than 50.
+    # pools of 1, 50 and 200 give the same identification F1 (benchmarks/results/ndm_batching.jsonl).
     bucket_pool: int = 200
 
 

@@ -42,7 +42,7 @@ def encode_padded(
 
 
 def length_buckets(
-    lengths: np.ndarray, batch_size: int, *, shuffle: bool, seed: int, pool: int = 50
+    lengths: np.ndarray, batch_size: int, *, shuffle: bool, seed: int, pool: int = 200
 ) -> list[np.ndarray]:
     """Batches of indices with similar lengths (less padding): shuffle, sort within pools of
     ``pool`` batches by length, cut into batches, shuffle the batch order. Deterministic per seed."""

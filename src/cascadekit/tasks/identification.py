@@ -48,7 +48,7 @@ def _device_of(model: Any) -> torch.device:
 
 def sample_categorical(scores: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """One draw per row from softmax(``scores``) by inverse CDF: one uniform per row instead of
-    the one exponential per category `torch.multinomial` draws (5× faster at V ≈ 1000). −inf
+    the one exponential per category `torch.multinomial` draws (its main cost). −inf
     scores are never drawn: the first index whose cumulative mass exceeds u has positive mass.
 
     Shapes: scores (R, C) float, every row with a finite entry → (R,) long."""
@@ -106,7 +106,7 @@ def sample_protocol(
         done = done | (tok == end) | (cap <= t + 1)
         if t + 1 == width or bool(done.all()):
             break
-        # compact once half the rows are done: each copy of the KV cache then pays for itself
+        # compact once half the rows are done: each copy of the decoding cache then pays for itself
         if select is not None and int(done.sum()) * 2 >= len(done):
             keep = (~done).nonzero().squeeze(1)
             where, tok, infected = where[keep], tok[keep], infected[keep]
