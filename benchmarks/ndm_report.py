@@ -9,6 +9,7 @@ per dataset (``results/ndm_report_<dataset>.png``). Reads JSON only; run after t
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,8 +41,9 @@ def identification_section(runs: list[dict]) -> list[str]:
     lines.append("| dataset | model | S | seeds | " + " | ".join(LABELS) + " | file |")
     lines.append("|---" * (len(LABELS) + 5) + "|")
     groups: dict[tuple, list[dict]] = {}
-    for r in runs:
-        groups.setdefault((r["dataset"], r["model"], r["n_samples"], r["file"]), []).append(r)
+    for r in runs:  # seeds swept in parallel write one file each: `<name>_seed<k>.json`
+        family = re.sub(r"_seed\d+\.json$", "_seed*.json", r["file"])
+        groups.setdefault((r["dataset"], r["model"], r["n_samples"], family), []).append(r)
     for (data, model, n, file), rs in sorted(groups.items()):
         vals = np.array([[r["metrics"][k] for k in KEYS] for r in rs])
         cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(vals.mean(0), vals.std(0), strict=True)]

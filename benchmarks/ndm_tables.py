@@ -4,8 +4,8 @@
 For every (dataset, seed): the shipped split (validation = 10 % carved from train with the seed,
 cascades with 1 < length ≤ 500), each model fitted with selection on validation only, then
 `tasks.identification.evaluate_identification` with S samples on the test cascades. Models:
-``ndm_ref`` (reference-code preset — END never a target, as the numbers of Tables 2/3 were made —
-50 epochs, the last one kept: validation NLL/MRR pick epochs 12/24 whose F1 is far lower, see
+``ndm_ref`` (reference-code preset — END never a target and the first user after the seed scored
+before the LayerNorm, as the numbers of Tables 2/3 were made — 50 epochs, the last one kept: validation NLL/MRR pick epochs 12/24 whose F1 is far lower, see
 `NDMConfig.select_on`), ``ndm`` (paper preset: END is a target, ≤ 50 epochs,
 early stopping on validation NLL), ``lstm`` (Adam 1e-3, ≤ 50 epochs, early stopping on NLL),
 ``lstm_ref`` (the LSTM trained like ``ndm_ref``: END never a target, the last epoch kept — the

@@ -36,6 +36,33 @@ def test_begin_step_match_full_pass(use_init: bool, start: int) -> None:
     assert torch.allclose(torch.stack(steps, 1), full[:, start - 1 :], atol=1e-5)
 
 
+def test_reference_first_step_skips_layernorm_only_there() -> None:
+    """first_step_layernorm=False (the authors' LayerNormalization passes length-1 inputs
+    through): from the seed alone, the first scores use act(u_0) before the LayerNorm — the conv
+    tap of the newest position applied to emb + W^O·att — and every later step equals the
+    normalised model's."""
+    torch.manual_seed(0)
+    normal = NDMNet(20, NDMConfig(**TINY, output_bias=True)).eval()
+    quirk = NDMNet(20, NDMConfig(**TINY, output_bias=True, first_step_layernorm=False)).eval()
+    quirk.load_state_dict(normal.state_dict())
+    seq = torch.tensor([[4, 9, 1, 17], [5, 2, 19, 0]])
+    with torch.no_grad():
+        emb = normal._embed(seq[:, :1])
+        att = normal.proj(normal.qkv(emb)[..., 2 * 16 :])  # one key: attention weight 1 on v
+        want = (emb + att)[:, 0] @ normal.conv.weight[:, :, -1].T + normal.conv.bias
+        first_q, state_q = quirk.begin(seq[:, :1])
+        first_n, state_n = normal.begin(seq[:, :1])
+        assert torch.allclose(first_q, want, atol=1e-5)
+        assert not torch.allclose(first_q, first_n, atol=1e-3)
+        assert torch.allclose(quirk.logits(seq[:, :1])[:, 0], first_q, atol=1e-6)
+        for t in range(1, seq.shape[1]):
+            lq, state_q = quirk.step(state_q, seq[:, t])
+            ln, state_n = normal.step(state_n, seq[:, t])
+            assert torch.allclose(lq, ln, atol=1e-6)
+        # teacher-forced scoring (length ≥ 2) is untouched
+        assert torch.allclose(quirk.logits(seq), normal.logits(seq), atol=1e-6)
+
+
 def test_causal_and_padding_free() -> None:
     torch.manual_seed(0)
     net = NDMNet(12, NDMConfig(**TINY)).eval()
@@ -57,7 +84,7 @@ def test_window_term_is_position_specific_projection_sum() -> None:
         emb = net._embed(seq)
         q, k, v = net._heads(emb)
         att = torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
-        act = net._active(emb, att)[0]  # (L, d)
+        act = net.norm(net._residual(emb, att))[0]  # (L, d)
         w = net.conv.weight  # (V+1, d, win)
         for j in range(seq.shape[1]):
             ref = sum(
@@ -70,6 +97,7 @@ def test_presets() -> None:
     paper, ref = NDMConfig.preset("paper"), NDMConfig.preset("reference_code")
     assert (paper.embedding_dim, paper.n_heads, paper.window) == (64, 8, 3)
     assert paper.end_weight == 1.0 and ref.end_weight == 0.0
+    assert paper.first_step_layernorm and not ref.first_step_layernorm
     tc = NDM.preset_train_config("reference_code")
     assert (tc.schedule, tc.warmup_steps, tc.max_epochs) == ("noam", 1000, 20)
     assert tc.betas == (0.9, 0.98) and tc.eps == 1e-9 and tc.batch_size == 32

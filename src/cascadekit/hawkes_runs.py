@@ -46,6 +46,7 @@ class HawkesConfig:
         pair of users interact.
     max_events: keep only the last ``max_events`` events (a final time window) before splitting,
         to bound the cost on large logs.
+    max_branching: in (0, 1): constrain the fit to be stationary (`MIC`); None: unconstrained.
     """
 
     tau: float = 1.0
@@ -59,6 +60,7 @@ class HawkesConfig:
     max_iter: int = 50
     n_jobs: int = 1
     max_events: int | None = None
+    max_branching: float | None = None
 
 
 def check_keys(options: dict[str, Any], known: set[str], what: str) -> None:
@@ -76,6 +78,8 @@ def parse_config(options: dict[str, Any]) -> HawkesConfig:
     config = HawkesConfig(**options)
     if not 0 < config.train_fraction < 1:
         raise CascadeKitError(f"train_fraction must be in (0, 1), got {config.train_fraction}")
+    if config.max_branching is not None and not 0 < config.max_branching < 1:
+        raise CascadeKitError(f"max_branching must be in (0, 1), got {config.max_branching}")
     return config
 
 
@@ -204,6 +208,7 @@ def _estimator(variant: str, config: HawkesConfig, graph: SocialGraph | None, se
         tol=config.tol,
         max_iter=config.max_iter,
         seed=seed,
+        max_branching=config.max_branching,
     )
 
 
@@ -241,6 +246,7 @@ def train_run(
             support,
             variant=variant,
             n_jobs=config.n_jobs,
+            max_branching=config.max_branching,
         )
         config.tau, config.beta = selection["tau"], selection["beta"]
     estimator = _estimator(variant, config, bundle.graph, seed).fit(split.train)

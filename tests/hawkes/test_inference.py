@@ -237,3 +237,40 @@ def test_music2_real_data(mirror) -> None:
     assert np.isfinite(poisson)
     assert ic["valid_loglik"] > poisson
     assert lin["valid_loglik"] > ic["valid_loglik"]
+
+
+def test_max_branching_gives_the_constrained_optimum(short_log) -> None:
+    truth, support, events = short_log
+    data = build_user_data(events, support, truth.tau)
+    d = max(data, key=lambda x: x.n_events)
+    args = (truth.Sigma, truth.beta, truth.phi)
+    start = (np.full(2, 0.1), np.full(len(d.neighbors), 0.1))
+    mu0, w0, free = fit_user(d, *start, *args, tau=truth.tau)
+    bound = 0.5 * truth.tau * w0.sum()  # half the unconstrained in-excitation: binding
+    mu, w, value = fit_user(d, *start, *args, tau=truth.tau, max_branching=bound)
+    assert truth.tau * w.sum() <= bound * (1 + 1e-9)
+    assert value < free
+    # the constrained optimum beats the feasible points next to it: the unconstrained optimum
+    # scaled down, and random moves along the constraint face
+    scaled = user_loglik(d, mu0, w0 * 0.5, *args)
+    assert value >= scaled
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        step = rng.normal(size=len(w)) * 1e-3 * w.max()
+        step -= step.mean()  # keeps Σ w
+        cand = np.maximum(w + step, 0.0)
+        cand *= min(1.0, w.sum() / cand.sum())
+        assert value >= user_loglik(d, mu, cand, *args) - 1e-9 * abs(value)
+
+
+def test_fit_hawkes_with_max_branching_is_stationary(short_log) -> None:
+    truth, support, events = short_log
+    res = fit_hawkes(events, support, "mic", truth.tau, truth.beta, max_iter=10, max_branching=0.3)
+    p = res.params
+    assert p.spectral_radius() * p.tau <= 0.3 + 1e-9
+    assert np.all(p.tau * p.W.sum(axis=0) <= 0.3 + 1e-9)
+    lls = [h["loglik"] for h in res.history]
+    assert all(b >= a for a, b in zip(lls, lls[1:], strict=False))
+    assert lls[-1] == pytest.approx(log_likelihood(events, p), rel=1e-12)
+    with pytest.raises(ValueError, match="max_branching"):
+        fit_hawkes(events, support, "mic", truth.tau, truth.beta, max_branching=1.5)

@@ -13,6 +13,11 @@ Alternating scheme, until the relative log-likelihood gain falls below ``tol``:
    each is solved by L-BFGS-B with analytic gradients, μ ≥ ``mu_floor`` (keeps log λ finite) and
    w ≥ 0 on the support, in parallel over users with joblib. Variables are rescaled (μ by the
    user's empirical rate, w by 1/τ) so that the solver's tolerances do not depend on time units.
+   With ``max_branching`` = b, each user's in-excitation τ·Σ_v w_vu is also kept ≤ b (a linear
+   constraint of that user's problem, solved by SLSQP only where L-BFGS-B's optimum breaks it).
+   ρ(Wᵀ) is at most the largest column sum of W, so every fit then has ρ(Wᵀ)·τ ≤ b < 1: a
+   stationary process whose simulations do not explode. The bound is sufficient, not necessary,
+   so it can cost likelihood that the spectral condition alone would allow.
 
 The excitation features are built once per (log, τ); every iteration then only touches dense
 per-user arrays.
@@ -92,6 +97,20 @@ def initial_params(
     return HawkesParams(mu=mu, W=W, Sigma=np.eye(n_casc), tau=tau, beta=beta, phi=phi)
 
 
+def cap_branching(W: np.ndarray, tau: float, max_branching: float | None) -> np.ndarray:
+    """Scale down every column u of W whose in-excitation τ·Σ_v w_vu exceeds ``max_branching``
+    (None: W unchanged). Keeps the support and makes any W feasible for the constraint."""
+    if max_branching is None:
+        return W
+    load = tau * W.sum(axis=0)
+    return W * np.minimum(1.0, max_branching / np.maximum(load, np.finfo(float).tiny))[None, :]
+
+
+def check_branching(max_branching: float | None) -> None:
+    if max_branching is not None and not 0 < max_branching < 1:
+        raise ValueError(f"max_branching must be in (0, 1) or None, got {max_branching}")
+
+
 def _variant(variant: str) -> tuple[Phi, bool]:
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; expected one of {sorted(VARIANTS)}")
@@ -107,10 +126,12 @@ def fit_user(
     phi: Phi,
     *,
     tau: float,
+    max_branching: float | None = None,
     gtol: float = 1e-8,
     maxiter: int = 500,
 ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Maximise user u's term over (μ_u ≥ MU_FLOOR, w_u ≥ 0) by L-BFGS-B, from (mu0, w0).
+    """Maximise user u's term over (μ_u ≥ MU_FLOOR, w_u ≥ 0 and, with ``max_branching`` = b,
+    τ·Σ w_u ≤ b) by L-BFGS-B, then SLSQP from its scaled-down optimum if that breaks the bound.
 
     Shapes:
         mu0 (C,), w0 (d,); returns μ_u (C,), w_u (d,), ℓ_u
@@ -136,7 +157,22 @@ def fit_user(
         objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
         options={"maxiter": maxiter, "gtol": gtol, "ftol": 1e-12},
     )  # fmt: skip
-    p = res.x * scale
+    theta = res.x
+    # scaled weights are τ·w, so the bound reads Σ θ_w ≤ b
+    if max_branching is not None and theta[n_c:].sum() > max_branching:
+        theta = theta.copy()
+        theta[n_c:] *= max_branching / theta[n_c:].sum()
+        row = np.concatenate([np.zeros(n_c), np.ones(n_d)])[None, :]
+        res = minimize(
+            objective, theta, jac=True, method="SLSQP", bounds=bounds,
+            constraints=[LinearConstraint(row, -np.inf, max_branching)],
+            options={"maxiter": maxiter, "ftol": 1e-12},
+        )  # fmt: skip
+        cand = np.maximum(res.x, [b[0] for b in bounds])
+        cand[n_c:] *= min(1.0, max_branching / max(cand[n_c:].sum(), np.finfo(float).tiny))
+        if objective(cand)[0] <= objective(theta)[0]:  # never worse than the feasible start
+            theta = cand
+    p = theta * scale
     mu, w = p[:n_c], p[n_c:]
     return mu, w, float(user_loglik(data, mu, w, Sigma, beta, phi))
 
@@ -149,9 +185,11 @@ def _fit_users(
     beta: float,
     phi: Phi,
     tau: float,
+    max_branching: float | None,
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
     return [
-        fit_user(d, m, w, Sigma, beta, phi, tau=tau) for d, m, w in zip(chunk, mus, ws, strict=True)
+        fit_user(d, m, w, Sigma, beta, phi, tau=tau, max_branching=max_branching)
+        for d, m, w in zip(chunk, mus, ws, strict=True)
     ]
 
 
@@ -233,9 +271,11 @@ def extrapolate(
     loglik: float,
     support: np.ndarray,
     max_doublings: int = 6,
+    max_branching: float | None = None,
 ) -> tuple[HawkesParams, float]:
     """Over-relaxation of one alternation: try after + α·(after − before) for α = 1, 2, 4, …
-    (projected back onto μ ≥ MU_FLOOR, W ≥ 0 on the support, Σ rows on the simplex) while ℓ keeps
+    (projected back onto μ ≥ MU_FLOOR, W ≥ 0 on the support, Σ rows on the simplex, columns of W
+    scaled under ``max_branching``) while ℓ keeps
     rising; return the best point and its ℓ (``after`` itself if no step helps). Block-coordinate
     ascent zig-zags along the ridge that couples Σ and W at large β; on the Fig. 3 instance
     (benchmarks/mic_recovery.py) fits now converge in 19–33 alternations, where plain Alg. 1 had
@@ -245,7 +285,10 @@ def extrapolate(
     for _ in range(max_doublings):
         cand = HawkesParams(
             mu=np.maximum(after.mu + alpha * (after.mu - before.mu), MU_FLOOR),
-            W=np.maximum(after.W + alpha * (after.W - before.W), 0.0) * support,
+            W=cap_branching(
+                np.maximum(after.W + alpha * (after.W - before.W), 0.0) * support, after.tau,
+                max_branching,
+            ),
             Sigma=project_rows_to_simplex(after.Sigma + alpha * (after.Sigma - before.Sigma)),
             tau=after.tau, beta=after.beta, phi=after.phi,
         )  # fmt: skip
@@ -273,6 +316,7 @@ def fit_hawkes(
     progress: bool = False,
     data: list[UserData] | None = None,
     accelerate: bool = True,
+    max_branching: float | None = None,
 ) -> FitResult:
     """Alg. 1 on the whole window of ``events``.
 
@@ -290,7 +334,10 @@ def fit_hawkes(
         progress: show a tqdm bar.
         data: prebuilt ``build_user_data(events, support, tau)`` to skip the feature pass.
         accelerate: after each alternation, `extrapolate` along its step (never lowers ℓ).
+        max_branching: in (0, 1): keep every user's in-excitation τ·Σ_v w_vu ≤ max_branching,
+            hence ρ(Wᵀ)·τ ≤ max_branching (a stationary fit); None: W ≥ 0 only.
     """
+    check_branching(max_branching)
     phi, learn_sigma = _variant(variant)
     t_begin = time.perf_counter()
     mask = sp.csc_array(support, dtype=bool)
@@ -303,6 +350,7 @@ def fit_hawkes(
             Sigma=init.Sigma if learn_sigma else np.eye(init.n_cascades), tau=tau, beta=beta,
             phi=phi,
         )  # fmt: skip
+    params.W = cap_branching(params.W, tau, max_branching)
     if data is None:
         data = build_user_data(events, mask, tau, n_cascades=params.n_cascades)
 
@@ -322,6 +370,7 @@ def fit_hawkes(
                 joblib.delayed(_fit_users)(
                     [data[i] for i in c], [new.mu[i] for i in c],
                     [new.W[data[i].neighbors, i] for i in c], new.Sigma, beta, phi, tau,
+                    max_branching,
                 )
                 for c in chunks
             )  # fmt: skip
@@ -334,7 +383,9 @@ def fit_hawkes(
             gain = new_loglik - loglik
             if gain >= 0 or not math.isfinite(loglik):  # each step is an ascent step
                 if accelerate and math.isfinite(loglik):
-                    new, new_loglik = extrapolate(data, params, new, new_loglik, dense_mask)
+                    new, new_loglik = extrapolate(
+                        data, params, new, new_loglik, dense_mask, max_branching=max_branching
+                    )
                     gain = new_loglik - loglik
                 params, loglik = new, new_loglik
             elapsed = time.perf_counter() - t_begin
@@ -360,12 +411,14 @@ def select_tau_beta(
     n_jobs: int = 1,
     tol: float = 1e-4,
     max_iter: int = 20,
+    max_branching: float | None = None,
 ) -> dict[str, Any]:
     """Grid search of (τ, β) on a validation slice of the training events.
 
     Fits on the first ``fraction`` of ``events`` and scores the held-out rest of the training
     window with the fitted part as history. Fits along the β grid are warm-started from the
     previous β; linear variants ignore β, so only ``betas[0]`` is tried for them.
+    ``max_branching`` constrains every fit as in `fit_hawkes`.
 
     Returns:
         {"tau", "beta", "valid_loglik", "grid": [{"tau", "beta", "valid_loglik"}, ...]}
@@ -382,7 +435,7 @@ def select_tau_beta(
         for beta in grid_betas:
             res = fit_hawkes(
                 fit_part, support, variant, tau, beta, init=warm, n_cascades=n_cascades,
-                n_jobs=n_jobs, tol=tol, max_iter=max_iter, data=data,
+                n_jobs=n_jobs, tol=tol, max_iter=max_iter, data=data, max_branching=max_branching,
             )  # fmt: skip
             warm = res.params
             score = float(user_terms(valid, res.params).sum())

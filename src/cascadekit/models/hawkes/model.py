@@ -11,7 +11,7 @@ import numpy as np
 
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
-from cascadekit.models.hawkes.inference import fit_hawkes
+from cascadekit.models.hawkes.inference import check_branching, fit_hawkes
 from cascadekit.models.hawkes.likelihood import build_user_data, user_terms
 from cascadekit.models.hawkes.params import VARIANTS, HawkesParams
 
@@ -32,6 +32,8 @@ class MIC:
         tol, max_iter: stopping rule of Alg. 1 (relative log-likelihood gain).
         seed: kept for the estimator contract; the fit itself is deterministic.
         init: warm start parameters.
+        max_branching: in (0, 1): constrain every user's in-excitation τ·Σ_v w_vu, so the fit is
+            stationary (ρ(Wᵀ)·τ ≤ max_branching) and safe to simulate; None: unconstrained MLE.
     """
 
     def __init__(
@@ -49,6 +51,7 @@ class MIC:
         seed: int = 0,
         init: HawkesParams | None = None,
         progress: bool = False,
+        max_branching: float | None = None,
     ) -> None:
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; expected one of {sorted(VARIANTS)}")
@@ -64,6 +67,8 @@ class MIC:
         self.seed = seed
         self.init = init
         self.progress = progress
+        check_branching(max_branching)
+        self.max_branching = max_branching
         self.params_: HawkesParams | None = None
         self.support_: np.ndarray | None = None
         self.fit_info_: dict[str, Any] = {}
@@ -94,7 +99,7 @@ class MIC:
         res = fit_hawkes(
             train, support, self.variant, self.tau, self.beta, init=self.init,
             n_jobs=self.n_jobs, backend=self.backend, tol=self.tol, max_iter=self.max_iter,
-            progress=self.progress, data=data,
+            progress=self.progress, data=data, max_branching=self.max_branching,
         )  # fmt: skip
         self.params_, self.support_ = res.params, support
         total_s = feature_s + res.seconds
@@ -168,6 +173,7 @@ class MIC:
             "tol": self.tol,
             "max_iter": self.max_iter,
             "seed": self.seed,
+            "max_branching": self.max_branching,
             "fit_info": self.fit_info_,
         }
         (path / "model.json").write_text(json.dumps(meta, indent=2))
@@ -191,6 +197,7 @@ class MIC:
         model = cls(
             meta["variant"], meta["tau"], meta["beta"], self_excitation=meta["self_excitation"],
             tol=meta["tol"], max_iter=meta["max_iter"], seed=meta["seed"],
+            max_branching=meta.get("max_branching"),
         )  # fmt: skip
         model.params_, model.support_, model.fit_info_ = params, support, meta["fit_info"]
         return model
