@@ -11,7 +11,8 @@ early stopping on validation NLL), ``lstm`` (Adam 1e-3, ≤ 50 epochs, early sto
 ``lstm_ref`` (the LSTM trained like ``ndm_ref``: END never a target, the last epoch kept — the
 like-for-like baseline), ``embedded_ic`` (its IC likelihood, Adam 0.05, early stopping on the
 validation likelihood) and ``popularity`` (no training: users drawn by training adoption counts).
-On Twitter (``forest_twitter``) NDM uses the initial-user term (F_init = 1, paper §5.2).
+On Twitter (``forest_twitter``) NDM uses the initial-user term (F_init = 1, paper §5.2);
+``ndm_ref_noinit`` is ``ndm_ref`` without it (how much the seed term is worth there).
 Results are written after every run, so an interrupted sweep keeps what finished. Run:
 
     .venv/bin/python benchmarks/ndm_tables.py --datasets ndm_irvine ndm_memetracker \\
@@ -53,10 +54,11 @@ PAPER = {
 
 
 def build(model: str, data: str, seed: int, epochs: int) -> Any:
-    init = {"use_init": data == "forest_twitter"}  # F_init = 1 for Twitter only (paper §5.2)
+    # F_init = 1 for Twitter only (paper §5.2); ndm_ref_noinit is the ablation without it
+    init = {"use_init": data == "forest_twitter" and model != "ndm_ref_noinit"}
     if model == "ndm":
         return NDM.from_preset("paper", seed=seed, max_epochs=epochs, progress=False, **init)
-    if model == "ndm_ref":
+    if model in ("ndm_ref", "ndm_ref_noinit"):
         # the authors' training (END never a target) for `epochs` epochs, keeping the last
         return NDM.from_preset(
             "reference_code", seed=seed, max_epochs=epochs, patience=epochs, progress=False, **init
