@@ -35,3 +35,20 @@ def test_quickstart_cli(tmp_path: Path) -> None:
     assert (run / "identification.png").is_file() and (
         run / "ndm" / "model" / "weights.pt"
     ).is_file()
+
+
+def test_quickstart_mic_prints_tables(tmp_path: Path, monkeypatch) -> None:
+    from cascadekit import hawkes_runs
+
+    summary = {
+        "test_loglik": -1767.31, "test_loglik_per_event": -2.3754,
+        "overall": {"inverse_l1": 0.1383, "pearson": 0.0173, "real_events": 744,
+                    "simulated_events_mean": 705.8, "capped_simulations": 0},
+        "Sigma_true": [[1.0, 0.0], [0.7, 0.3]], "Sigma_fitted": [[1.0, 0.0], [0.7625, 0.2375]],
+        "max_abs_Sigma_error": 0.0625,
+    }  # fmt: skip
+    monkeypatch.setattr(hawkes_runs, "mic_demo", lambda out_dir, seed: summary)
+    res = CliRunner().invoke(app, ["quickstart", "--scenario", "mic", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    for text in ("-1,767.3", "-2.375", "705.8", "0.138", "max abs error 0.062", "0.76  0.24"):
+        assert text in res.output, text
