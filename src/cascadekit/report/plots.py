@@ -15,7 +15,7 @@ import numpy as np  # noqa: E402
 def save_figure(fig: plt.Figure, path: str | Path) -> Path:
     """Lay out, write and close a figure (closing matters: long reports make many figures)."""
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, bbox_inches="tight")  # keeps legends placed beside the axes
     plt.close(fig)
     return Path(path)
 
@@ -55,14 +55,18 @@ def plot_grouped_bars(
     models = list(table)
     metrics = list(next(iter(table.values())))
     width = 0.8 / max(len(models), 1)
-    fig, ax = plt.subplots(figsize=(1.2 + 1.1 * len(metrics), 3.6), dpi=120)
+    # bars get narrower with more models: stand the value labels upright so they cannot overlap
+    upright = len(models) > 3
+    fig, ax = plt.subplots(figsize=(1.2 + 0.35 * len(metrics) * max(len(models), 3), 3.6), dpi=120)
     x = np.arange(len(metrics))
     for j, m in enumerate(models):
         vals = [table[m][k] for k in metrics]
         bars = ax.bar(x + (j - (len(models) - 1) / 2) * width, vals, width, label=m)
-        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
+        ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1, rotation=90 if upright else 0)
     ax.set_xticks(x, metrics)
     ax.set(title=title, ylabel=ylabel)
+    ax.set_ylim(top=ax.get_ylim()[1] * (1.15 if upright else 1.05))  # room for the labels
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(frameon=False)
+    # beside the axes, never over the bars
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return save_figure(fig, path)
