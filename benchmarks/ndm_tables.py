@@ -12,7 +12,8 @@ early stopping on validation NLL), ``lstm`` (Adam 1e-3, ≤ 50 epochs, early sto
 like-for-like baseline), ``embedded_ic`` (its IC likelihood, Adam 0.05, early stopping on the
 validation likelihood) and ``popularity`` (no training: users drawn by training adoption counts).
 On Twitter (``forest_twitter``) NDM uses the initial-user term (F_init = 1, paper §5.2);
-``ndm_ref_noinit`` is ``ndm_ref`` without it (how much the seed term is worth there).
+``ndm_ref_noinit`` is ``ndm_ref`` without it (how much the seed term is worth there), and
+``ndm_sn_ref`` is NDM+SN (§5.4, datasets with a social graph: ``mshgat_*``) trained like ``ndm_ref``.
 Results are written after every run, so an interrupted sweep keeps what finished. Run:
 
     .venv/bin/python benchmarks/ndm_tables.py --datasets ndm_irvine ndm_memetracker \\
@@ -34,9 +35,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from cascadekit.data.bundle import DatasetBundle
 from cascadekit.models.embedded_ic import EmbeddedIC, EmbeddedICConfig
 from cascadekit.models.lstm import LSTMConfig, LSTMModel
-from cascadekit.models.ndm import NDM
+from cascadekit.models.ndm import NDM, NDMSN
 from cascadekit.models.popularity import PopularityBaseline
 from cascadekit.pipeline import load_bundle, protocol_split
 from cascadekit.tasks.identification import evaluate_identification
@@ -53,16 +55,19 @@ PAPER = {
 }
 
 
-def build(model: str, data: str, seed: int, epochs: int) -> Any:
+def build(model: str, data: str, seed: int, epochs: int, bundle: DatasetBundle) -> Any:
     # F_init = 1 for Twitter only (paper §5.2); ndm_ref_noinit is the ablation without it
     init = {"use_init": data == "forest_twitter" and model != "ndm_ref_noinit"}
     if model == "ndm":
         return NDM.from_preset("paper", seed=seed, max_epochs=epochs, progress=False, **init)
-    if model in ("ndm_ref", "ndm_ref_noinit"):
+    if model in ("ndm_ref", "ndm_ref_noinit", "ndm_sn_ref"):
         # the authors' training (END never a target) for `epochs` epochs, keeping the last
-        return NDM.from_preset(
+        est = NDM.from_preset(
             "reference_code", seed=seed, max_epochs=epochs, patience=epochs, progress=False, **init
         )
+        if model == "ndm_sn_ref":  # §5.4: half of each user vector frozen DeepWalk of the graph
+            return NDMSN(est.config, est.train_config).use_bundle(bundle)
+        return est
     if model in ("lstm", "lstm_ref"):
         ref = model == "lstm_ref"
         patience = epochs if ref else 10
@@ -75,11 +80,13 @@ def build(model: str, data: str, seed: int, epochs: int) -> Any:
     raise ValueError(f"unknown model {model!r}")
 
 
-def fit_model(model: str, data: str, seed: int, epochs: int, split: Any) -> tuple[Any, dict]:
+def fit_model(
+    model: str, data: str, seed: int, epochs: int, bundle: DatasetBundle, split: Any
+) -> tuple[Any, dict]:
     """The fitted scorer (a module) and what to record about its training."""
     if model == "popularity":
         return PopularityBaseline(split.train), {"epochs_run": 0, "kept_epoch": None}
-    est = build(model, data, seed, epochs).fit(split.train, split.valid)
+    est = build(model, data, seed, epochs, bundle).fit(split.train, split.valid)
     last = getattr(est.config, "select_on", "") == "last"
     res = est.fit_result_
     # the epoch whose weights were evaluated ("last" keeps the final one)
@@ -132,7 +139,7 @@ def main() -> None:
                 if (data, model, seed) in done:
                     continue
                 t0 = time.perf_counter()
-                scorer, fit_info = fit_model(model, data, seed, args.epochs, split)
+                scorer, fit_info = fit_model(model, data, seed, args.epochs, bundle, split)
                 fit_s = time.perf_counter() - t0
                 metrics = evaluate_identification(
                     scorer, split.test, n_samples=args.n_samples, seed=seed, progress=False
