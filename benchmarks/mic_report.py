@@ -97,12 +97,11 @@ def consistency(lines: list[str]) -> None:
     lines += ["", "Median over seeds (1/√T predicts halving per 4× in T):", ""]
     for t_end in sorted({r["T"] for r in runs}):
         at = [r for r in runs if r["T"] == t_end]
-        med = {k: np.median([r[k] for r in at]) for k in ("max_abs_Sigma_error", "rel_error_M")}
-        w = np.median([r["rel_error_W"] for r in at])
-        lines.append(
-            f"- T = {t_end:g} ({len(at)} seeds): Σ {med['max_abs_Sigma_error']:.3f}, "
-            f"M {med['rel_error_M']:.2f}, W {w:.2f}"
+        sigma, m, w = (
+            np.median([r[k] for r in at])
+            for k in ("max_abs_Sigma_error", "rel_error_M", "rel_error_W")
         )
+        lines.append(f"- T = {t_end:g} ({len(at)} seeds): Σ {sigma:.3f}, M {m:.2f}, W {w:.2f}")
     lines += [
         "",
         f"{sum(r['converged'] for r in runs)} of {len(runs)} fits converged (relative gain < "

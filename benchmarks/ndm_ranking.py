@@ -38,8 +38,7 @@ def build(model: str, seed: int, epochs: int, patience: int) -> Any:
     if model == "ndm":
         return NDM.from_preset("paper", select_on="map@10", **common)
     if model == "ndm_sn":
-        base = NDM.from_preset("paper", select_on="map@10", **common)
-        return NDMSN(base.config, base.train_config)
+        return NDMSN.from_preset("paper", select_on="map@10", **common)
     if model == "lstm":
         return LSTMModel(LSTMConfig(select_on="map@10"), TrainConfig(lr=1e-3, **common))
     raise ValueError(f"unknown model {model!r}")

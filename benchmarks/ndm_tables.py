@@ -61,13 +61,13 @@ def build(model: str, data: str, seed: int, epochs: int, bundle: DatasetBundle) 
     if model == "ndm":
         return NDM.from_preset("paper", seed=seed, max_epochs=epochs, progress=False, **init)
     if model in ("ndm_ref", "ndm_ref_noinit", "ndm_sn_ref"):
-        # the authors' training (END never a target) for `epochs` epochs, keeping the last
-        est = NDM.from_preset(
+        # the authors' training (END never a target) for `epochs` epochs, keeping the last;
+        # NDM+SN (§5.4): half of each user vector a frozen DeepWalk embedding of the graph
+        sn = model == "ndm_sn_ref"
+        est = (NDMSN if sn else NDM).from_preset(
             "reference_code", seed=seed, max_epochs=epochs, patience=epochs, progress=False, **init
         )
-        if model == "ndm_sn_ref":  # §5.4: half of each user vector frozen DeepWalk of the graph
-            return NDMSN(est.config, est.train_config).use_bundle(bundle)
-        return est
+        return est.use_bundle(bundle) if sn else est
     if model in ("lstm", "lstm_ref"):
         ref = model == "lstm_ref"
         patience = epochs if ref else 10
