@@ -145,7 +145,7 @@ def test_size_exact_with_immediate_end() -> None:
     seqs = [[0, 1, 2], [3, 4, 5, 6, 7, 8, 9, 10]]
     out = evaluate_size(ScriptedModel(table), cascades(seqs, v), n_samples=4, progress=False)
     # pred = [3, 5], true = [3, 8] → MSLE = (ln 8 − ln 5)² / 2
-    assert out["msle"] == pytest.approx(np.log(8 / 5) ** 2 / 2)
+    assert out["msle_ln"] == pytest.approx(np.log(8 / 5) ** 2 / 2)
     assert out["capped_samples"] == 0
 
 

@@ -12,7 +12,7 @@ import torch
 from cascadekit import datasets
 from cascadekit.data import CascadeSet, Vocabulary
 from cascadekit.models.lstm import LSTMConfig, LSTMModel
-from cascadekit.tasks.next_user import evaluate_next_user, filter_protocol
+from cascadekit.tasks.next_user import evaluate_next_user
 from cascadekit.training import TrainConfig
 
 
@@ -67,7 +67,8 @@ def test_real_data_irvine(mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv(datasets.MIRROR_ENV, str(mirror))
     bundle = datasets.load("ndm_irvine", download=False, progress=False)
     train = bundle.cascades.subset(bundle.splits["train"])
-    test, dropped = filter_protocol(bundle.cascades.subset(bundle.splits["test"]))
+    test = bundle.cascades.subset(bundle.splits["test"])
+    dropped = len(test) - len(test.filter_length(2, 500))
     model = LSTMModel(LSTMConfig(), TrainConfig(max_epochs=5, progress=False)).fit(train)
     out = evaluate_next_user(model.module_, test)
     # every test adopter after the first, plus END, is one position: 663 events in 47 cascades
@@ -87,18 +88,14 @@ def test_estimator_resume_equals_uninterrupted(tmp_path: Path) -> None:
 
 def test_reference_style_training_keeps_last_epoch_and_never_targets_end() -> None:
     torch.set_num_threads(1)
-    with pytest.raises(ValueError, match="select_on"):
-        LSTMConfig(select_on="best")
-    cfg = TrainConfig(max_epochs=8, lr=0.03, progress=False)
-    ref = LSTMModel(
-        LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0, select_on="last"), cfg
-    )
+    cfg = TrainConfig(max_epochs=8, lr=0.03, progress=False, select="last", patience=1)
+    ref = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0), cfg)
     ref.fit(successor_cascades(100, 0), successor_cascades(20, 1))
-    assert ref.end_weight == 0.0 and ref.monitor == ("nll", "min")
+    assert ref.fit_result_.monitor is None and ref.fit_result_.kept_epoch == 7
     assert ref.fit_result_.epochs_run == 8
     # END never a target: after the 4th adopter (where END is the truth) the reference-style
     # model gives END far less probability than the same LSTM trained with END as a target
-    with_end = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, select_on="last"), cfg)
+    with_end = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8), cfg)
     with_end.fit(successor_cascades(100, 0), successor_cascades(20, 1))
     seq = torch.tensor([[0, 1, 2, 3]])
     p_end = [m.module_.logits(seq)[0, -1].softmax(-1)[12].item() for m in (ref, with_end)]

@@ -169,9 +169,9 @@ def test_identification_f1_edge_cases() -> None:
 def test_popularity_losses() -> None:
     pred, true = [1.0, 6.0], [3.0, 6.0]
     # log2(1+1) − log2(3+1) = 1 − 2 = −1 → MSLE = (1 + 0) / 2
-    assert M.msle(pred, true) == 0.5
+    assert M.msle_log2(pred, true) == 0.5
     # MAPE: |log2 3 − log2 5| / log2 5 for the first, 0 for the second → mean
-    assert M.mape_log(pred, true) == pytest.approx(
+    assert M.mape_log2(pred, true) == pytest.approx(
         abs(math.log2(3) - math.log2(5)) / math.log2(5) / 2
     )
     # CasFlow MSLE: (log2 1 − log2 3)² = (log2 3)², then 0 → mean
@@ -181,32 +181,32 @@ def test_popularity_losses() -> None:
     assert M.mse([1, 3], [2, 5]) == 2.5  # (1 + 4) / 2
     assert M.mse([-1], [1]) == 4.0  # mse takes any real values
     # size MSLE, natural log: (ln 10 − ln 5)² = (ln 2)²
-    assert M.size_msle([5], [10]) == pytest.approx(math.log(2) ** 2)
+    assert M.size_msle_ln([5], [10]) == pytest.approx(math.log(2) ** 2)
 
 
 def test_casflow_variants_clip_below_one() -> None:
     # ŷ = 0, y = 1: the standard MSLE sees (log2 1 − log2 2)² = 1; CasFlow clips ŷ to 1 → 0
-    assert M.msle([0.0], [1.0]) == 1.0 and M.msle_casflow([0.0], [1.0]) == 0.0
+    assert M.msle_log2([0.0], [1.0]) == 1.0 and M.msle_casflow([0.0], [1.0]) == 0.0
     # y = 0 is clipped to 1 too; ŷ = 3: MSLE (log2 3)², MAPE |log2 4 − log2 2| / log2 3 = 1/log2 3
     assert M.msle_casflow([3.0], [0.0]) == pytest.approx(math.log2(3) ** 2)
     assert M.mape_casflow([3.0], [0.0]) == pytest.approx(1 / math.log2(3))
     # the standard MAPE with y = 0: |log2 5 − log2 2| / log2 2 = log2 2.5
-    assert M.mape_log([3.0], [0.0]) == pytest.approx(math.log2(2.5))
+    assert M.mape_log2([3.0], [0.0]) == pytest.approx(math.log2(2.5))
     # a negative regressor output is clipped, not rejected
     assert M.msle_casflow([-4.0], [1.0]) == 0.0
 
 
 def test_popularity_errors() -> None:
     with pytest.raises(ValueError, match="non-negative"):
-        M.msle([-1], [1])
+        M.msle_log2([-1], [1])
     with pytest.raises(ValueError, match="differ in shape"):
-        M.mape_log([1, 2], [1])
+        M.mape_log2([1, 2], [1])
     with pytest.raises(ValueError, match="pred is empty"):
         M.mse([], [])
     with pytest.raises(ValueError, match="≥ 1"):
-        M.size_msle([0.5], [2])
+        M.size_msle_ln([0.5], [2])
     with pytest.raises(ValueError, match="NaN"):
-        M.msle([np.nan], [1])
+        M.msle_log2([np.nan], [1])
 
 
 # ----------------------------------------------------------------------------- classification
@@ -304,3 +304,8 @@ def test_loglik_per_event() -> None:
     assert M.loglik_per_event(-10.0, 4) == -2.5
     with pytest.raises(ValueError, match="positive"):
         M.loglik_per_event(-1.0, 0)
+
+
+def test_direction_of_losses_and_scores() -> None:
+    assert M.direction("nll") == "min" and M.direction("msle_log2") == "min"
+    assert M.direction("map@10") == "max" and M.direction("macro_f1") == "max"

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from cascadekit import registry
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.vocab import Vocabulary
+from cascadekit.errors import CascadeKitError
 from cascadekit.models.base import end_token
+from cascadekit.models.batching import encode_padded
 from cascadekit.models.ndm import NDM, NDMConfig, NDMNet
-from cascadekit.tasks.batching import encode_padded
-from cascadekit.tasks.next_user import evaluate_next_user, next_user_loss
+from cascadekit.models.sequence import next_user_loss
+from cascadekit.tasks.next_user import evaluate_next_user
 from cascadekit.training import TrainConfig
 
 torch.set_num_threads(1)
@@ -93,16 +97,24 @@ def test_window_term_is_position_specific_projection_sum() -> None:
             assert torch.allclose(net.logits(seq)[0, j], ref, atol=1e-5)
 
 
+def preset(name: str, **overrides: object) -> NDMConfig:
+    return registry.model("ndm").configs(name, overrides)[1]
+
+
 def test_presets() -> None:
-    paper, ref = NDMConfig.preset("paper"), NDMConfig.preset("reference_code")
+    spec = registry.model("ndm")
+    _, paper, paper_tc = spec.configs("paper")
+    _, ref, tc = spec.configs("reference_code")
+    assert spec.default_preset == "reference_code"
     assert (paper.embedding_dim, paper.n_heads, paper.window) == (64, 8, 3)
-    assert paper.end_weight == 1.0 and ref.end_weight == 0.0
+    assert paper.end_weight == 1.0 and ref.end_weight == 0.0 and ref.output_bias
     assert paper.first_step_layernorm and not ref.first_step_layernorm
-    tc = NDM.preset_train_config("reference_code")
-    assert (tc.schedule, tc.warmup_steps, tc.max_epochs) == ("noam", 1000, 20)
+    assert tc.schedule == {"name": "noam", "warmup_steps": 1000, "d_model": 64}
+    assert tc.max_epochs == 50 and tc.select == "last" and paper_tc.select == "nll"
     assert tc.betas == (0.9, 0.98) and tc.eps == 1e-9 and tc.batch_size == 32
-    with pytest.raises(ValueError, match="unknown NDM preset"):
-        NDMConfig.preset("nope")
+    assert spec.configs("reference_code_init")[1].use_init
+    with pytest.raises(CascadeKitError, match="ndm has no preset 'nope'"):
+        spec.configs("nope")
 
 
 def test_reference_code_never_targets_end() -> None:
@@ -111,8 +123,8 @@ def test_reference_code_never_targets_end() -> None:
     torch.manual_seed(0)
     v = 8
     batch = torch.tensor([[3, end_token(v)]])
-    for cfg, positive in ((NDMConfig.preset("reference_code", **TINY), False),
-                          (NDMConfig.preset("paper", **TINY), True)):  # fmt: skip
+    for cfg, positive in ((preset("reference_code", **TINY), False),
+                          (preset("paper", **TINY), True)):  # fmt: skip
         net = NDMNet(v, cfg)
         loss = next_user_loss(net, batch, end_weight=cfg.end_weight)
         loss.backward()
@@ -146,9 +158,9 @@ def test_fit_learns_and_save_load_roundtrip(tmp_path: Path) -> None:
 def test_ndm_sn_fixed_half_stays_deepwalk(tmp_path: Path) -> None:
     """NDM+SN (§5.4): the first d/2 columns are the bundle graph's DeepWalk vectors, never trained,
     and survive save/load; the learned half does train."""
-    from cascadekit.data.synthetic import synthetic_cascades
     from cascadekit.graph.deepwalk import DeepWalkConfig, deepwalk
     from cascadekit.models.ndm import NDMSN
+    from cascadekit.simulate.synthetic import synthetic_cascades
 
     bundle = synthetic_cascades(n_users=40, n_cascades=120, seed=0)
     tc = TrainConfig(max_epochs=2, batch_size=16, lr=0.02, progress=False, seed=0)
@@ -168,8 +180,8 @@ def test_ndm_sn_fixed_half_stays_deepwalk(tmp_path: Path) -> None:
 
 
 def test_select_last_keeps_final_epoch(tmp_path: Path) -> None:
-    """``select_on="last"`` (reference preset) keeps the final epoch even when validation NLL
-    preferred an earlier one; the default restores the best-NLL epoch."""
+    """``select="last"`` (reference preset) keeps the final epoch even when validation NLL
+    preferred an earlier one; selection on NLL restores the best-NLL epoch."""
     train = _chain_data(12, 60, 0)
     # validation walks the chains backwards: learning the training order only hurts its NLL
     rev = _chain_data(12, 20, 1)
@@ -181,12 +193,11 @@ def test_select_last_keeps_final_epoch(tmp_path: Path) -> None:
         Vocabulary.range(12),
     )
     tc = TrainConfig(max_epochs=3, batch_size=16, lr=0.02, patience=3, progress=False, seed=0)
-    assert NDMConfig.preset("reference_code").select_on == "last"
-    last = NDM(NDMConfig(**TINY, select_on="last"), tc).fit(train, valid, tmp_path / "a")
-    final = torch.load(tmp_path / "a" / "last.ckpt", weights_only=True)["model"]
+    last = NDM(NDMConfig(**TINY), replace(tc, select="last")).fit(train, valid, tmp_path / "a")
+    final = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(v, last.module_.state_dict()[k]) for k, v in final.items())
-    best = NDM(NDMConfig(**TINY), tc).fit(train, valid, tmp_path / "b")
-    chosen = torch.load(tmp_path / "b" / "best.ckpt", weights_only=True)
+    best = NDM(NDMConfig(**TINY), replace(tc, select="nll")).fit(train, valid, tmp_path / "b")
+    chosen = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["best_state"]
     assert all(torch.equal(v, best.module_.state_dict()[k]) for k, v in chosen.items())
     assert best.fit_result_.best_epoch < 2  # so "last" really chose different weights
     assert not torch.equal(chosen["embed.weight"], final["embed.weight"])

@@ -7,15 +7,12 @@ import pytest
 import torch
 
 from cascadekit.data import CascadeSet, Vocabulary
-from cascadekit.data.report import ReadReport
+from cascadekit.data.bundle import DatasetBundle
+from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import rank_of_target
-from cascadekit.tasks.batching import encode_padded, iterate_batches, length_buckets
-from cascadekit.tasks.next_user import (
-    evaluate_next_user,
-    filter_protocol,
-    mask_infected,
-    next_user_loss,
-)
+from cascadekit.models.batching import encode_padded, iterate_batches, length_buckets
+from cascadekit.models.sequence import mask_infected, next_user_loss
+from cascadekit.tasks.next_user import CascadeSplitOptions, cascade_split, evaluate_next_user
 
 
 def tiny() -> CascadeSet:
@@ -117,11 +114,16 @@ def test_repeated_user_is_a_clear_error() -> None:
         evaluate_next_user(Fixed([0.0] * 4), cs)
 
 
-def test_filter_and_buckets() -> None:
-    cs = CascadeSet.from_sequences([[0], [0, 1], [0, 1, 2]], Vocabulary.range(3))
-    report = ReadReport()
-    kept, dropped = filter_protocol(cs, 2, 2, report=report)
-    assert len(kept) == 1 and dropped == 2 and kept.lengths.tolist() == [2]
-    assert report.counts == {"next_user_length_outside_2_2": 2}
+def test_split_filter_counts_drops_and_buckets() -> None:
+    cs = CascadeSet.from_sequences(
+        [[0], [0, 1], [0, 1, 2], [1, 2], [2, 0, 1], [2, 1]], Vocabulary.range(3)
+    )
+    splits = {"train": [0, 1, 2], "valid": [3], "test": [4, 5]}
+    bundle = DatasetBundle("toy", cascades=cs, splits=splits)
+    split = cascade_split(bundle, 0, CascadeSplitOptions(min_len=2, max_len=2))
+    assert split.train.lengths.tolist() == [2] and split.test.lengths.tolist() == [2]
+    assert split.info["dropped_by_length"] == {"train": 2, "valid": 0, "test": 1}
+    with pytest.raises(CascadeKitError, match="no cascades left"):
+        cascade_split(bundle, 0, CascadeSplitOptions(min_len=4, max_len=9))
     batches = length_buckets(np.array([5, 1, 4, 2, 3]), 2, shuffle=False, seed=0)
     assert [b.tolist() for b in batches] == [[1, 3], [4, 2], [0]]

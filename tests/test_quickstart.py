@@ -15,30 +15,38 @@ def test_quickstart_cli(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     run = tmp_path / "run"
     for f in (
-        "run.json",
-        "metrics/next_user.json",
+        "summary.json",
         "training.png",
         "next_user.png",
-        "lstm/best.ckpt",
-        "data/bundle.json",
+        "identification.png",
+        "lstm/run.json",
+        "lstm/metrics/next_user.json",
+        "ndm/model/weights.pt",
+        "ndm/metrics/identification.json",
+        "user_frequency/model/model.json",
     ):
         assert (run / f).is_file(), f
-    metrics = json.loads((run / "metrics" / "next_user.json").read_text())
-    lstm, pop = metrics["LSTM"], metrics["popularity"]
-    assert lstm["positions"] == pop["positions"] > 500
-    # the IC structure is learnable: clearly above the popularity floor
-    assert lstm["hits@10"] > pop["hits@10"] + 0.1 and lstm["map@10"] > pop["map@10"]
-    assert json.loads((run / "run.json").read_text())["split"]["kind"] == "shipped"
-    # NDM learns the IC structure better than the LSTM for seed-only identification
-    ident = json.loads((run / "metrics" / "identification.json").read_text())
-    assert ident["NDM"]["macro_f1"] > ident["LSTM"]["macro_f1"]
-    assert (run / "identification.png").is_file() and (
-        run / "ndm" / "model" / "weights.pt"
-    ).is_file()
+    # weights are kept once: no training checkpoint left beside the saved model
+    assert not list(run.glob("*/*.ckpt")) and not list(run.glob("*/checkpoint.pt"))
+    summary = json.loads((run / "summary.json").read_text())
+    lstm, floor = summary["next_user"]["LSTM"], summary["next_user"]["user frequency"]
+    assert lstm["positions"] == floor["positions"] > 500
+    # the IC structure is learnable: clearly above the user-frequency floor
+    assert lstm["hits@10"] > floor["hits@10"] + 0.1 and lstm["map@10"] > floor["map@10"]
+    info = json.loads((run / "lstm" / "run.json").read_text())
+    assert info["split_info"]["kind"] == "shipped" and info["selection"]["monitor"] == [
+        "map@10",
+        "max",
+    ]
+    # the quickstart's run folders are ordinary runs
+    cmd = ["evaluate", str(run / "ndm"), "--task", "next_user", "--set", "ks=[1,5,10,50]", "--json"]
+    res = CliRunner().invoke(app, cmd)
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["metrics"] == summary["next_user"]["NDM"]
 
 
 def test_quickstart_mic_prints_tables(tmp_path: Path, monkeypatch) -> None:
-    from cascadekit import hawkes_runs
+    from cascadekit.demos import mic
 
     summary = {
         "test_loglik": -1767.31, "test_loglik_per_event": -2.3754,
@@ -47,8 +55,13 @@ def test_quickstart_mic_prints_tables(tmp_path: Path, monkeypatch) -> None:
         "Sigma_true": [[1.0, 0.0], [0.7, 0.3]], "Sigma_fitted": [[1.0, 0.0], [0.7625, 0.2375]],
         "max_abs_Sigma_error": 0.0625,
     }  # fmt: skip
-    monkeypatch.setattr(hawkes_runs, "mic_demo", lambda out_dir, seed: summary)
+    monkeypatch.setattr(mic, "mic_demo", lambda out_dir, seed: summary)
     res = CliRunner().invoke(app, ["quickstart", "--scenario", "mic", "--out", str(tmp_path)])
     assert res.exit_code == 0, res.output
     for text in ("-1,767.3", "-2.375", "705.8", "0.138", "max abs error 0.062", "0.76  0.24"):
         assert text in res.output, text
+
+
+def test_unknown_scenario_is_refused(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["quickstart", "--scenario", "bogus", "--out", str(tmp_path)])
+    assert res.exit_code == 2 and "unknown scenario 'bogus'" in res.stderr

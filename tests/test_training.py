@@ -48,9 +48,12 @@ def run(
 
     res = fit(
         model, train_batches=batches, loss_fn=loss_fn, validate=validate or mse,
-        monitor="mse", mode="min", config=cfg, run_dir=tmp, resume=resume,
+        monitor=("mse", "min"), config=cfg, run_dir=tmp, resume=resume,
     )  # fmt: skip
-    return model, {"best_epoch": res.best_epoch, "best": res.best_score, "history": res.history}
+    return model, {
+        "best_epoch": res.best_epoch, "best": res.best_score, "history": res.history,
+        "kept": res.kept_epoch, "stop": res.stop_reason,
+    }  # fmt: skip
 
 
 def weights(m: torch.nn.Module) -> list[torch.Tensor]:
@@ -70,7 +73,8 @@ def test_best_weights_restored_and_run_dir_written(tmp_path: Path) -> None:
     model, r = run(tmp_path)
     scores = [h["valid_mse"] for h in r["history"]]
     assert r["best"] == min(scores) and r["best_epoch"] == scores.index(min(scores))
-    best = torch.load(tmp_path / "best.ckpt", weights_only=True)
+    assert r["kept"] == r["best_epoch"] and r["stop"] == "max_epochs (6) reached"
+    best = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["best_state"]
     for k, v in model.state_dict().items():
         assert torch.equal(v, best[k])
     assert json.loads((tmp_path / "config.json").read_text())["train"]["lr"] == 0.01
@@ -96,6 +100,7 @@ def test_early_stopping_and_resume_of_a_stopped_run(tmp_path: Path) -> None:
     flat = lambda m: {"mse": 1.0}  # noqa: E731 — never improves after the first check
     _, r = run(tmp_path, epochs=6, patience=2, validate=flat)
     assert r["best_epoch"] == 0 and len(r["history"]) == 3  # best, then 2 checks without gain
+    assert r["stop"] == "early stopping: valid_mse did not improve for 2 checks"
     _, again = run(tmp_path, epochs=6, patience=2, validate=flat, resume=True)
     assert len(again["history"]) == 3  # a stopped run is not trained further
 
@@ -114,15 +119,38 @@ def test_noam_schedule_drives_the_optimizer() -> None:
     module = torch.nn.Module()
     module.w = torch.nn.Parameter(torch.zeros(()))
     cfg = TrainConfig(
-        max_epochs=1, lr=2.0, optimizer="sgd", schedule="noam", warmup_steps=4, d_model=64,
-        progress=False,
+        max_epochs=1, lr=2.0, optimizer="sgd", progress=False,
+        schedule={"name": "noam", "warmup_steps": 4, "d_model": 64},
     )  # fmt: skip
     res = fit(
         module, train_batches=lambda e: [None] * 3, loss_fn=lambda m, b: m.w * 1.0,
-        validate=None, mode="min", config=cfg,
+        validate=None, monitor=("loss", "min"), config=cfg,
     )  # fmt: skip
     expected = -2.0 * sum(noam_factor(s, 64, 4) for s in (1, 2, 3))
     assert module.w.item() == pytest.approx(expected, rel=1e-6)
     assert res.history[0]["step"] == 3 and res.history[0]["train_loss"] == pytest.approx(
         -2.0 * (2 * noam_factor(1, 64, 4) + noam_factor(2, 64, 4)) / 3  # losses 0, w1, w2
     )
+
+
+def test_keep_last_ignores_patience_and_loss_parts_are_logged() -> None:
+    """select="last": never stopped early, the final weights kept; dict losses log each part."""
+    model, data = problem()
+    cfg = TrainConfig(max_epochs=5, lr=0.01, progress=False, patience=1, select="last")
+
+    def parts(m: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
+        mse = loss_fn(m, batch)
+        return {"loss": 2 * mse, "mse": mse}
+
+    res = fit(
+        model, train_batches=lambda e: data, loss_fn=parts, validate=lambda m: {"mse": 1.0},
+        monitor=("mse", "min"), config=cfg,
+    )  # fmt: skip
+    assert res.kept_epoch == 4 and res.epochs_run == 5 and res.monitor is None
+    assert all(h["train_loss"] == pytest.approx(2 * h["train_mse"]) for h in res.history)
+
+
+def test_bad_configs_are_refused() -> None:
+    for bad in ({"max_epochs": 0}, {"batch_size": -4}, {"lr": 0.0}, {"optimizer": "adamax"}):
+        with pytest.raises(ValueError):
+            TrainConfig(**bad)

@@ -20,6 +20,25 @@ from rich.table import Table
 from cascadekit.errors import CascadeKitError
 
 app = typer.Typer(help="Information cascade modelling toolkit.", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from cascadekit import __version__
+
+        sys.stdout.write(f"cascadekit {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """Information cascade modelling toolkit."""
+
+
 datasets_app = typer.Typer(
     help="The dataset registry: list, inspect, verify, count.", no_args_is_help=True
 )
@@ -140,19 +159,37 @@ def datasets_verify(
 @datasets_app.command("stats")
 @friendly_errors
 def datasets_stats(
-    name: str,
+    name: str = typer.Argument(
+        ..., help="dataset name, bundle folder, or a file/folder with --format"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print a JSON object on stdout"),
+    fmt: str = typer.Option(None, "--format", help="read NAME as this format"),
     option: list[str] = typer.Option([], "--set", help="reader option key=value (e.g. which=url)"),
 ) -> None:
     """Users, cascades, events, lengths, graph edges — overall and per shipped split."""
-    from cascadekit import datasets
+    from cascadekit.pipeline import load_bundle
 
-    bundle = datasets.load(name, **parse_options(option))
+    bundle = load_bundle(name, 0, parse_options(option), fmt)
     stats = bundle.statistics()
     if as_json:
         print_json(stats)
         return
     out.print_json(json.dumps(stats, default=_json_default))
+
+
+def _counts(bundle: Any) -> str:
+    """One line of what a bundle holds."""
+    parts = []
+    if bundle.cascades is not None:
+        c = bundle.cascades
+        parts.append(f"{len(c):,} cascades, {len(c.users):,} adoptions, {c.n_users:,} users")
+    if bundle.events is not None:
+        parts.append(f"{len(bundle.events):,} events, {bundle.events.n_marks:,} marks")
+    if bundle.graph is not None:
+        parts.append(f"graph {bundle.graph.n_arcs:,} arcs")
+    if bundle.splits:
+        parts.append("splits " + ", ".join(f"{k} {len(v):,}" for k, v in bundle.splits.items()))
+    return f"{bundle.name}: " + "; ".join(parts or ["nothing"])
 
 
 def parse_options(pairs: list[str]) -> dict[str, Any]:
@@ -185,18 +222,10 @@ def convert(
     ),
 ) -> None:
     """Convert any readable input to a Parquet bundle folder, or its cascades to `user,time` lines."""
-    from cascadekit import datasets
-    from cascadekit.data import formats
-    from cascadekit.data.bundle import DatasetBundle
+    from cascadekit.pipeline import load_bundle
 
-    path = Path(source)
-    opts = parse_options(option)
-    if fmt is not None:
-        bundle = formats.read(path, fmt, **opts)
-    elif (path / "bundle.json").is_file():
-        bundle = DatasetBundle.load(path)
-    else:
-        bundle = datasets.load(source, **opts)
+    bundle = load_bundle(source, 0, parse_options(option), fmt)
+    err.print(f"read {_counts(bundle)}", highlight=False)
     if to == "parquet":
         bundle.save(output)
         out.print(f"wrote {output}/ ({', '.join(sorted(p.name for p in Path(output).iterdir()))})")
@@ -214,13 +243,23 @@ def convert(
 
 
 @app.command("formats")
-def list_formats() -> None:
-    """Input formats `convert --format` understands."""
-    from cascadekit.data.formats import FORMATS
+@friendly_errors
+def list_formats(
+    name: str = typer.Argument(None, help="a format: list its reader options with defaults"),
+) -> None:
+    """Input formats `convert --format` (and train/evaluate/stats --format) understand."""
+    from cascadekit.data import formats
 
-    table = Table("format", "reader", "input")
-    for name, (target, what) in FORMATS.items():
-        table.add_row(name, target, what)
+    if name is None:
+        table = Table("format", "reader", "input")
+        for fmt, (target, what) in formats.FORMATS.items():
+            table.add_row(fmt, target, what)
+        out.print(table)
+        return
+    table = Table("option", "default", "description", title=f"format {name}")
+    for row in formats.describe(name):
+        default = "(required)" if row.get("required") else repr(row["default"])
+        table.add_row(row["name"], default, row["description"])
     out.print(table)
 
 
@@ -228,37 +267,49 @@ def list_formats() -> None:
 @friendly_errors
 def train_cmd(
     model: str = typer.Argument(..., help="model name (see `cascadekit models`)"),
-    data: str = typer.Option(..., "--data", help="registered dataset name, or 'synthetic'"),
-    out: Path = typer.Option(..., "--out", help="run folder to create"),
-    option: list[str] = typer.Option([], "--set", help="model / training option key=value"),
-    data_option: list[str] = typer.Option([], "--data-set", help="reader option key=value"),
-    seed: int = typer.Option(0, help="random seed (split, initialisation, batches)"),
-    preset: str | None = typer.Option(
-        None, "--preset", help="named configuration, e.g. ndm: paper | reference_code"
+    data: str = typer.Option(
+        ...,
+        "--data",
+        help="registered dataset, bundle folder, file/folder with --format, or synthetic",
     ),
+    out: Path = typer.Option(..., "--out", help="run folder to create (never overwritten)"),
+    task: str = typer.Option(None, "--task", help="task to train for (default: the model's first)"),
+    preset: str = typer.Option(
+        None, "--preset", help="named configuration (see `cascadekit models MODEL`)"
+    ),
+    option: list[str] = typer.Option([], "--set", help="model / training option key=value"),
+    split_option: list[str] = typer.Option([], "--split-set", help="split option key=value"),
+    data_option: list[str] = typer.Option([], "--data-set", help="reader option key=value"),
+    fmt: str = typer.Option(None, "--format", help="read --data as this format"),
+    seed: int = typer.Option(0, help="random seed (split, initialisation, batches)"),
+    resume: bool = typer.Option(False, "--resume", help="continue an interrupted run in --out"),
 ) -> None:
     """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
     from cascadekit import pipeline
 
-    options = parse_options(option)
-    if preset is not None:
-        options["preset"] = preset
     info = pipeline.train(
-        model,
-        data,
-        out,
-        options=options,
-        data_options=parse_options(data_option),
-        seed=seed,
+        model, data, out, task=task, preset=preset, options=parse_options(option),
+        data_options=parse_options(data_option), data_format=fmt,
+        split_options=parse_options(split_option), seed=seed, resume=resume,
+    )  # fmt: skip
+    sel = info.selection
+    kept = (
+        f"; kept epoch {sel['kept_epoch'] + 1} of {sel['epochs_run']} ({sel['stop_reason']})"
+        if sel
+        else ""
     )
-    err.print(f"trained {info.model} on {info.data} in {info.fit_seconds:.1f} s → {out}")
+    err.print(
+        f"trained {info.model} (preset {info.preset}) for {info.task} on {info.data} in "
+        f"{info.fit_seconds:.1f} s{kept} → {out}",
+        highlight=False,
+    )
 
 
 @app.command("evaluate")
 @friendly_errors
 def evaluate_cmd(
     run: Path = typer.Argument(..., help="run folder written by `cascadekit train`"),
-    task: str = typer.Option(..., "--task", help="task protocol, e.g. next_user"),
+    task: str = typer.Option(None, "--task", help="task protocol (default: the run's own)"),
     as_json: bool = typer.Option(False, "--json", help="print the metrics JSON object on stdout"),
     option: list[str] = typer.Option(
         [], "--set", help="task option key=value (e.g. n_samples=1000)"
@@ -266,17 +317,14 @@ def evaluate_cmd(
 ) -> None:
     """Score a trained run on its own held-out test split with a task protocol."""
     from cascadekit import pipeline
+    from cascadekit.runs import strict_json
 
-    result = pipeline.evaluate(run, task, options=parse_options(option))
+    result = pipeline.evaluate(run, task, options=parse_options(option), progress=True)
     if as_json:
-        print_json(result)
+        print_json(strict_json(result))
         return
-    size = (
-        f"{result['test_cascades']} test cascades"
-        if "test_cascades" in result
-        else f"{result['test_events']} test events"
-    )
-    table = Table(title=f"{result['model']} · {result['data']} · {task} · {size}")
+    table = Table(title=f"{result['model']} · {result['data']} · {result['task']} · "
+                  f"{result['test_size']} test items")  # fmt: skip
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in result["metrics"].items():
@@ -294,23 +342,22 @@ def simulate_cmd(
     out: Path = typer.Option(..., "--out", help="Parquet event log to write"),
     run: Path = typer.Option(None, "--run", help="run folder whose fitted parameters to use"),
     option: list[str] = typer.Option(
-        [], "--set", help="without --run: synthetic_mic option key=value (n_users, beta, ...)"
+        [], "--set", help="without --run: synthetic_params option key=value (n_users, beta, ...)"
     ),
     seed: int = typer.Option(0, help="random seed"),
 ) -> None:
-    """Simulate a MIC-family process exactly (Ogata) into a Parquet event log."""
-    from cascadekit import hawkes_runs
+    """Simulate a marked Hawkes process exactly (Ogata) into a Parquet event log."""
+    from cascadekit import pipeline
+    from cascadekit.simulate.hawkes import simulate
+    from cascadekit.simulate.synthetic import synthetic_variant_params
 
-    hawkes_runs.check_variant(model)
     if run is not None:
         if option:
             raise CascadeKitError("give either --run or --set parameters, not both")
-        events = hawkes_runs.simulate_run(run, t_end, out, seed=seed)
+        events = pipeline.simulate(run, t_end, out, seed=seed)
     else:
-        opts = parse_options(option)
-        hawkes_runs.check_keys(opts, hawkes_runs.SYNTHETIC_KEYS, "synthetic_params")
-        params = hawkes_runs.synthetic_params(seed=seed, **opts)
-        events = hawkes_runs.simulate_events(params, t_end, seed=seed)
+        params = synthetic_variant_params(model, seed=seed, **parse_options(option))
+        events = simulate(params, t_end, seed=seed)
         events.to_parquet(out)
     err.print(f"simulated {len(events)} events on [{events.t_start:g}, {events.t_end:g}] → {out}")
 
@@ -318,24 +365,46 @@ def simulate_cmd(
 @app.command("report")
 @friendly_errors
 def report_cmd(
-    run: Path = typer.Argument(..., help="MIC-family run folder written by `cascadekit train`"),
+    run: Path = typer.Argument(..., help="run folder written by `cascadekit train`"),
 ) -> None:
-    """Plots (counts, intensity, ranked activity) and the bi-layer PNG + HTML into the run folder."""
-    from cascadekit import hawkes_runs
+    """Training curves, the task's plots and the metrics as PNGs and one self-contained HTML page."""
+    from cascadekit.report.run_report import report_run
 
-    for path in hawkes_runs.report_run(run):
+    for path in report_run(run):
         out.print(str(path))
 
 
 @app.command("models")
-def models_cmd() -> None:
-    """Models `cascadekit train` knows and the tasks each can be evaluated on."""
-    from cascadekit.pipeline import MODELS
+@friendly_errors
+def models_cmd(
+    name: str = typer.Argument(None, help="a model: list its presets and every option"),
+) -> None:
+    """Models `cascadekit train` knows, their tasks and presets (which come from the authors' code
+    and which from the paper's text)."""
+    from cascadekit import registry
 
-    table = Table("model", "what", "tasks")
-    for name, entry in MODELS.items():
-        table.add_row(name, entry.summary, ", ".join(entry.tasks))
-    out.print(table)
+    if name is None:
+        table = Table("model", "what", "tasks (first = default)", "presets (default first)")
+        for spec in registry.MODELS.values():
+            presets = sorted(spec.preset_table(), key=lambda p: p != spec.default_preset)
+            table.add_row(spec.name, spec.summary, ", ".join(spec.tasks), ", ".join(presets))
+        out.print(table)
+        return
+    d = registry.model(name).describe()
+    out.print(f"[bold]{d['name']}[/] — {d['summary']}; tasks: {', '.join(d['tasks'])}")
+    for pname, p in d["presets"].items():
+        mark = " (default)" if pname == d["default_preset"] else ""
+        out.print(f"preset [bold]{pname}[/]{mark} [{p['source']}]: {p['doc']}", highlight=False)
+        out.print(f"    model {p['model']} train {p['train']}", highlight=False)
+    for title, key in (
+        ("model options", "model_options"),
+        ("training options", "training_options"),
+    ):
+        if key in d:
+            table = Table("option", "type", "default", title=title)
+            for opt, typ, default in d[key]:
+                table.add_row(opt, typ, repr(default))
+            out.print(table)
 
 
 def _print_mic_summary(summary: dict[str, Any]) -> None:
@@ -369,8 +438,10 @@ def quickstart(
     ),
 ) -> None:
     """Synthetic data → train → evaluate with the papers' protocols → run folder with plots."""
+    if scenario not in ("cascades", "mic"):
+        raise CascadeKitError(f"unknown scenario {scenario!r}; use cascades or mic")
     if scenario == "mic":
-        from cascadekit.hawkes_runs import mic_demo
+        from cascadekit.demos.mic import mic_demo
 
         _print_mic_summary(mic_demo(out_dir, seed=seed))
         out.print(
@@ -378,7 +449,7 @@ def quickstart(
             "summary.json)"
         )
         return
-    from cascadekit.quickstart import run_quickstart
+    from cascadekit.demos.quickstart import run_quickstart
 
     run_quickstart(out_dir, seed=seed, console=out)
 

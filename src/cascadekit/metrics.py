@@ -13,6 +13,16 @@ import numpy as np
 
 ArrayLike = Sequence[float] | np.ndarray
 
+# metrics where lower is better (losses and errors); every other reported metric is higher-better
+LOWER_IS_BETTER = frozenset(
+    {"loss", "nll", "mse", "msle_log2", "mape_log2", "msle_casflow", "mape_casflow", "msle_ln"}
+)
+
+
+def direction(metric: str) -> str:
+    """ "min" for a loss or error (`LOWER_IS_BETTER`), else "max" — how a metric selects epochs."""
+    return "min" if metric in LOWER_IS_BETTER else "max"
+
 
 def _arr(x: ArrayLike, name: str, dtype: type = np.float64) -> np.ndarray:
     a = np.asarray(x, dtype=dtype)
@@ -192,14 +202,14 @@ def mse(pred: ArrayLike, true: ArrayLike) -> float:
     return float(np.mean((p - t) ** 2))
 
 
-def msle(pred: ArrayLike, true: ArrayLike) -> float:
+def msle_log2(pred: ArrayLike, true: ArrayLike) -> float:
     """MSLE = mean (log2(ŷ+1) − log2(y+1))² on raw counts — DeepHawkes, CasCN, CasFT, MMCAs
     eq. 13. Sizes must be ≥ 0."""
     p, t = _pair(pred, true)
     return float(np.mean((np.log2(p + 1) - np.log2(t + 1)) ** 2))
 
 
-def mape_log(pred: ArrayLike, true: ArrayLike) -> float:
+def mape_log2(pred: ArrayLike, true: ArrayLike) -> float:
     """MAPE = mean |log2(ŷ+2) − log2(y+2)| / log2(y+2) on raw counts — MMCAs eq. 14, CasFT.
     The +2 keeps the denominator ≥ 1 for y = 0. Sizes must be ≥ 0."""
     p, t = _pair(pred, true)
@@ -214,7 +224,7 @@ def _casflow_clip(pred: ArrayLike, true: ArrayLike) -> tuple[np.ndarray, np.ndar
 
 def msle_casflow(pred: ArrayLike, true: ArrayLike) -> float:
     """CasFlow's reported MSLE (protocols §3; reference ``casflow.py``): with ŷ' = max(ŷ, 1) and
-    y' = max(y, 1), mean (log2 ŷ' − log2 y')² — no +1, so it is NOT `msle` (e.g. ŷ = 0, y = 1
+    y' = max(y, 1), mean (log2 ŷ' − log2 y')² — no +1, so it is NOT `msle_log2` (e.g. ŷ = 0, y = 1
     scores 0 here and 1 there). Any real prediction is accepted (values below 1 are clipped)."""
     p, t = _casflow_clip(pred, true)
     return float(np.mean((np.log2(p) - np.log2(t)) ** 2))
@@ -223,12 +233,12 @@ def msle_casflow(pred: ArrayLike, true: ArrayLike) -> float:
 def mape_casflow(pred: ArrayLike, true: ArrayLike) -> float:
     """CasFlow's reported MAPE (protocols §3; reference ``casflow.py``): on the same clipped
     ŷ' = max(ŷ, 1), y' = max(y, 1), mean |log2(ŷ'+1) − log2(y'+1)| / log2(y'+2) — +1 in the
-    numerator's logs, +2 in the denominator, unlike `mape_log` (+2 in both)."""
+    numerator's logs, +2 in the denominator, unlike `mape_log2` (+2 in both)."""
     p, t = _casflow_clip(pred, true)
     return float(np.mean(np.abs(np.log2(p + 1) - np.log2(t + 1)) / np.log2(t + 2)))
 
 
-def size_msle(pred_size: ArrayLike, true_size: ArrayLike) -> float:
+def size_msle_ln(pred_size: ArrayLike, true_size: ArrayLike) -> float:
     """NDM §5.5 size identification: mean (log|c| − log ĉ)². The paper writes "log" without a base
     and its code has no implementation; we use the natural log. Sizes must be ≥ 1 (a cascade holds
     at least its seed)."""

@@ -1,149 +1,82 @@
-"""`cascadekit train` / `cascadekit evaluate`: any registered model on any compatible dataset.
+"""`train` / `evaluate` / `simulate`: any registered model on any task it serves, on any data.
 
-``train`` loads the data through the registry (or the synthetic generator), builds the protocol
-split (the dataset's shipped split, else a seeded random split by cascade), fits the model with
-selection on validation only, and writes a run folder (see `runs`). ``evaluate`` rebuilds the
-exact same split from run.json and scores the saved model on the test part with a task protocol.
+``train`` resolves the model (registry entry + preset + options) and the task (the model's first
+task unless told), loads the data (a registered name, a bundle folder written by ``convert``, a
+file or folder with ``data_format``, or a synthetic generator), lets the task build its split,
+fits with the task's validator and monitor (validation only, never test) and writes a run folder
+(`runs`). ``evaluate`` rebuilds the identical split from ``run.json`` and scores the saved model
+with any task of the same split kind. Nothing here knows a model family.
 """
 
 from __future__ import annotations
 
-import importlib
+import inspect
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from cascadekit import registry
 from cascadekit.data.bundle import DatasetBundle
-from cascadekit.data.splits import Split, random_by_cascade, shipped
+from cascadekit.data.events import EventLog
 from cascadekit.errors import CascadeKitError
-from cascadekit.models.hawkes.params import VARIANTS
 from cascadekit.runs import RunInfo, write_metrics
-from cascadekit.training import TrainConfig
+from cascadekit.training import CHECKPOINT
 
 
-@dataclass(frozen=True)
-class ModelEntry:
-    target: str  # "module:Class" of the estimator
-    config: str  # "module:Class" of its hyper-parameter dataclass
-    summary: str
-    tasks: tuple[str, ...]
+def load_bundle(
+    data: str, seed: int = 0, options: dict[str, Any] | None = None, fmt: str | None = None
+) -> DatasetBundle:
+    """``data`` as a bundle: a synthetic generator name (`simulate.synthetic.GENERATORS`, options
+    = its arguments), a bundle folder (``bundle.json`` inside), a file/folder read with format
+    ``fmt``, or a registered dataset (options = its reader's)."""
+    from cascadekit.simulate.synthetic import GENERATORS
 
-    def load_class(self, which: str = "target") -> type:
-        module, name = getattr(self, which).split(":")
-        return getattr(importlib.import_module(module), name)
+    options = dict(options or {})
+    path = Path(data)
+    if fmt is not None:
+        from cascadekit.data import formats
 
-
-MODELS: dict[str, ModelEntry] = {
-    "lstm": ModelEntry(
-        "cascadekit.models.lstm:LSTMModel",
-        "cascadekit.models.lstm:LSTMConfig",
-        "LSTM next-adopter baseline (NDM paper §5.1)",
-        ("next_user", "identification", "size"),
-    ),
-    "ndm": ModelEntry(
-        "cascadekit.models.ndm:NDM",
-        "cascadekit.models.ndm:NDMConfig",
-        "Neural Diffusion Model (NDM, TKDE)",
-        ("next_user", "identification", "size"),
-    ),
-    "ndm_sn": ModelEntry(
-        "cascadekit.models.ndm:NDMSN",
-        "cascadekit.models.ndm:NDMConfig",
-        "NDM+SN: NDM with half of each user vector a frozen DeepWalk embedding of the social graph",
-        ("next_user", "identification", "size"),
-    ),
-    "embedded_ic": ModelEntry(
-        "cascadekit.models.embedded_ic:EmbeddedIC",
-        "cascadekit.models.embedded_ic:EmbeddedICConfig",
-        "Embedded IC baseline (Bourigault et al., WSDM 2016; NDM paper §5.1)",
-        ("identification", "size"),
-    ),
-    **{
-        name: ModelEntry(
-            "cascadekit.models.hawkes:MIC",
-            "cascadekit.hawkes_runs:HawkesConfig",
-            f"{label} marked Hawkes model on an event log (MIC paper 002, Table 1)",
-            ("point_process",),
-        )
-        for name, label in (("ic", "IC"), ("linmic", "linMIC"), ("cc", "CC"), ("mic", "MIC"))
-    },
-}
-
-
-def load_bundle(data: str, seed: int, options: dict[str, Any]) -> DatasetBundle:
-    if data == "synthetic":
-        from cascadekit.data.synthetic import synthetic_cascades
-
-        return synthetic_cascades(seed=seed, **options)
+        formats.reader(fmt)  # an unknown format is the first thing to say
+        if not path.exists():
+            raise CascadeKitError(f"{data}: no such file or folder to read as {fmt}")
+        return formats.read(path, fmt, **options)
+    if data in GENERATORS:
+        generator = GENERATORS[data]
+        known = set(inspect.signature(generator).parameters) - {"seed"}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            raise CascadeKitError(
+                f"unknown {data} option(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return generator(seed=seed, **options)
+    if (path / "bundle.json").is_file():
+        if options:
+            raise CascadeKitError(f"{data} is a saved bundle; it takes no reader options")
+        return DatasetBundle.load(path)
     from cascadekit import datasets
 
+    if data not in datasets.names() and path.exists():
+        raise CascadeKitError(
+            f"{data} is not a registered dataset or a bundle folder; to read your own file or "
+            "folder, give its format with --format (see `cascadekit formats`)"
+        )
     return datasets.load(data, **options)
 
 
-def protocol_split(
-    bundle: DatasetBundle, seed: int, *, min_len: int = 2, max_len: int = 500
-) -> Split:
-    """The split every sequence model of a run is trained and scored on (protocols §1–2): shipped
-    if the dataset has one (valid carved from train when missing), else random 80/10/10 by cascade;
-    then cascades outside ``min_len ≤ length ≤ max_len`` are dropped from each part and counted."""
-    if bundle.cascades is None:
-        raise CascadeKitError(f"{bundle.name} has no cascades; sequence models need cascades")
-    if "train" in bundle.splits and "test" in bundle.splits:
-        split = shipped(bundle, seed=seed)
-    else:
-        split = random_by_cascade(bundle.cascades, seed=seed)
-    from cascadekit.tasks.next_user import filter_protocol
-
-    dropped = {}
-    for part in ("train", "valid", "test"):
-        kept, n = filter_protocol(getattr(split, part), min_len, max_len)
-        setattr(split, part, kept)
-        dropped[part] = n
-    split.info["dropped_by_length"] = dropped
-    split.info["length_range"] = [min_len, max_len]
-    return split
-
-
-def _split_options(entry: ModelEntry, options: dict[str, Any]) -> tuple[Any, TrainConfig]:
-    """``--set`` options → (model config, TrainConfig); unknown keys are an error naming both lists.
-    ``preset`` (e.g. NDM's "paper" / "reference_code") picks both base configs, which the other
-    options then override."""
-    config_cls = entry.load_class("config")
-    options = dict(options)
-    base_model, base_train = {}, {}
-    if "preset" in options:
-        name, estimator = options.pop("preset"), entry.load_class()
-        if not hasattr(config_cls, "preset"):
-            raise CascadeKitError(f"{entry.target} has no presets")
-        try:
-            base_model = asdict(config_cls.preset(name))
-            base_train = asdict(estimator.preset_train_config(name))
-        except ValueError as exc:
-            raise CascadeKitError(str(exc)) from exc
-    model_keys = {f.name for f in fields(config_cls)}
-    train_keys = {f.name for f in fields(TrainConfig)}
-    aliases = {"epochs": "max_epochs"}
-    model_opts, train_opts = {}, {}
-    for key, value in options.items():
-        key = aliases.get(key, key)
-        if key in model_keys:
-            model_opts[key] = value
-        elif key in train_keys:
-            train_opts[key] = tuple(value) if key == "betas" else value
-        else:
-            raise CascadeKitError(
-                f"unknown option {key!r}; model options: {', '.join(sorted(model_keys))}; "
-                f"training options: {', '.join(sorted(train_keys))}"
-            )
-    return config_cls(**{**base_model, **model_opts}), TrainConfig(**{**base_train, **train_opts})
-
-
-def get_entry(model: str) -> ModelEntry:
-    if model not in MODELS:
-        raise CascadeKitError(f"unknown model {model!r}; available: {', '.join(sorted(MODELS))}")
-    return MODELS[model]
+def _prepare_out(out: Path, resume: bool) -> None:
+    """A run is never overwritten: a finished run (run.json) or a folder with other content is
+    refused; ``resume`` continues an interrupted run (its checkpoint)."""
+    if (out / "run.json").is_file():
+        raise CascadeKitError(
+            f"{out} already holds a finished run; choose another --out (or delete it yourself)"
+        )
+    if resume:
+        if not (out / CHECKPOINT).is_file():
+            raise CascadeKitError(f"{out}: nothing to resume (no {CHECKPOINT})")
+        return
+    if out.exists() and any(out.iterdir()):
+        hint = " (an interrupted run: add --resume)" if (out / CHECKPOINT).is_file() else ""
+        raise CascadeKitError(f"{out} exists and is not empty{hint}; choose another --out")
 
 
 def train(
@@ -151,105 +84,126 @@ def train(
     data: str,
     out: str | Path,
     *,
+    task: str | None = None,
+    preset: str | None = None,
     options: dict[str, Any] | None = None,
     data_options: dict[str, Any] | None = None,
+    data_format: str | None = None,
+    split_options: dict[str, Any] | None = None,
     seed: int = 0,
+    resume: bool = False,
 ) -> RunInfo:
-    if model in VARIANTS:  # event-log models have their own run layout and split
-        from cascadekit.hawkes_runs import train_run
-
-        return train_run(model, data, out, options=options, data_options=data_options, seed=seed)
-    entry = get_entry(model)
-    opts = dict(options or {})
-    opts.setdefault("seed", seed)
-    config, train_config = _split_options(entry, opts)
-    bundle = load_bundle(data, train_config.seed, data_options or {})
-    split = protocol_split(bundle, train_config.seed)
+    """Fit ``model`` for ``task`` on ``data``'s training part; write the run folder ``out``."""
+    spec = registry.model(model)
+    task_name = task or spec.tasks[0]
+    if task_name not in spec.tasks:
+        raise CascadeKitError(f"{model} does not serve task {task_name!r}; it serves {spec.tasks}")
+    the_task = registry.task(task_name, split_options)
     out = Path(out)
+    _prepare_out(out, resume)
+    opts = dict(options or {})
+    estimator = spec.create(preset, {**_seeded(spec, seed), **opts})
+    bundle = load_bundle(data, seed, data_options, data_format)
+    split = the_task.build(bundle, seed)
+    estimator.use_bundle(bundle)
     t0 = time.perf_counter()
-    estimator = entry.load_class()(config, train_config)
-    if hasattr(estimator, "use_bundle"):  # e.g. NDM+SN: graph embeddings from the bundle's graph
-        estimator.use_bundle(bundle)
-    estimator.fit(split.train, split.valid, run_dir=out)
+    estimator.fit(
+        split.train, split.valid, run_dir=out, resume=resume,
+        validator=the_task.validator(), monitor=the_task.monitor,
+    )  # fmt: skip
+    fit_seconds = time.perf_counter() - t0
     estimator.save(out / "model")
+    result = getattr(estimator, "fit_result_", None)
+    train_config = getattr(estimator, "train_config", None)
+    preset_name = spec.preset(preset)[0]
     info = RunInfo(
-        model=model,
-        data=data,
-        options=opts,
-        data_options=data_options or {},
-        seed=train_config.seed,
-        split=split.info,
-        fit_seconds=time.perf_counter() - t0,
-    )
+        model=model, data=data, task=task_name, preset=preset_name, options=opts,
+        data_options=dict(data_options or {}), data_format=data_format, seed=seed,
+        split=the_task.split_record(), split_info=split.info,
+        config=registry.resolved(preset_name, estimator.config, train_config),
+        selection=result.summary() if result is not None else None, fit_seconds=fit_seconds,
+    )  # fmt: skip
     info.save(out)
+    (out / CHECKPOINT).unlink(missing_ok=True)  # the weights now live in model/ (kept once)
     return info
 
 
-TaskFn = Callable[[Any, Split, dict[str, Any]], dict[str, Any]]
+def _seeded(spec: registry.ModelSpec, seed: int) -> dict[str, Any]:
+    """The run seed as an option, for whichever config has a seed field."""
+    from dataclasses import fields
+
+    from cascadekit.training import TrainConfig
+
+    names = {f.name for f in fields(spec.config_class)}
+    if spec.uses_training_loop:
+        names |= {f.name for f in fields(TrainConfig)}
+    return {"seed": seed} if "seed" in names else {}
 
 
-def _next_user(estimator: Any, split: Split, options: dict[str, Any]) -> dict[str, Any]:
-    from cascadekit.tasks.next_user import evaluate_next_user
-
-    ks = tuple(options.get("ks", (10, 50, 100)))
-    return evaluate_next_user(estimator.module_, split.test, ks=ks)
-
-
-def _identification(estimator: Any, split: Split, options: dict[str, Any]) -> dict[str, Any]:
-    from cascadekit.tasks.identification import evaluate_identification
-
-    return evaluate_identification(
-        estimator.module_, split.test, n_samples=int(options.get("n_samples", 1000)),
-        seed=int(options.get("seed", 0)), progress=False,
-    )  # fmt: skip
+def load_run(run: str | Path) -> tuple[RunInfo, Any]:
+    """A run's record and its fitted model."""
+    info = RunInfo.load(Path(run))
+    spec = registry.model(info.model)
+    return info, spec.estimator_class.load(Path(run) / "model")
 
 
-def _size(estimator: Any, split: Split, options: dict[str, Any]) -> dict[str, Any]:
-    from cascadekit.tasks.identification import evaluate_size
-
-    return evaluate_size(
-        estimator.module_, split.test, n_samples=int(options.get("n_samples", 100)),
-        seed=int(options.get("seed", 0)), progress=False,
-    )  # fmt: skip
-
-
-TASKS: dict[str, TaskFn] = {
-    "next_user": _next_user,
-    "identification": _identification,
-    "size": _size,
-}
+def run_split(info: RunInfo, task: str | None = None) -> tuple[Any, Any]:
+    """(the task object, the identical data split the run was trained on) for ``task`` (default:
+    the run's own); a task of another split kind is refused."""
+    name = task or info.task
+    spec = registry.model(info.model)
+    if name not in spec.tasks:
+        raise CascadeKitError(
+            f"task {name!r} is not available for {info.model}; use one of: {', '.join(spec.tasks)}"
+        )
+    cls, trained = registry.task_class(name), registry.task_class(info.task)
+    if cls.split_options is not trained.split_options:
+        raise CascadeKitError(
+            f"{name} uses another kind of split than the run's task {info.task}; train for it"
+        )
+    return cls, load_bundle(info.data, info.seed, info.data_options, info.data_format)
 
 
 def evaluate(
-    run: str | Path, task: str, *, options: dict[str, Any] | None = None
+    run: str | Path,
+    task: str | None = None,
+    *,
+    options: dict[str, Any] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """Score the run's model on its own test split; also writes ``metrics/<task>.json``."""
-    run = Path(run)
-    info = RunInfo.load(run)
-    if info.model in VARIANTS:
-        from cascadekit.hawkes_runs import evaluate_run
-
-        return evaluate_run(run, task, options=options)
-    entry = get_entry(info.model)
-    if task not in TASKS or task not in entry.tasks:
-        usable = [t for t in entry.tasks if t in TASKS]
-        raise CascadeKitError(
-            f"task {task!r} is not available for {info.model}; use one of: {', '.join(usable)}"
-        )
-    estimator = entry.load_class().load(run / "model")
-    bundle = load_bundle(info.data, info.seed, info.data_options)
-    lo, hi = info.split.get("length_range", [2, 500])
-    split = protocol_split(bundle, info.seed, min_len=lo, max_len=hi)
+    """Score the run's model on its own test split with ``task`` (default: the run's own task);
+    also writes ``metrics/<task>.json``."""
+    info, model = load_run(run)
+    cls, bundle = run_split(info, task)
+    the_task = cls(info.split, options)
+    split = the_task.build(bundle, info.seed)
     t0 = time.perf_counter()
-    metrics = TASKS[task](estimator, split, dict(options or {}))
+    metrics = the_task.evaluate(model, split, seed=info.seed, progress=progress)
     result = {
-        "model": info.model,
-        "data": info.data,
-        "task": task,
-        "seed": info.seed,
-        "test_cascades": len(split.test),
-        "seconds": round(time.perf_counter() - t0, 3),
-        "metrics": metrics,
-    }
-    write_metrics(run, task, result)
+        "model": info.model, "preset": info.preset, "data": info.data, "task": the_task.name,
+        "seed": info.seed, "options": the_task.options.__dict__, "test_size": len(split.test),
+        "seconds": round(time.perf_counter() - t0, 3), "metrics": metrics,
+    }  # fmt: skip
+    write_metrics(Path(run), the_task.name, result)
     return result
+
+
+def simulate(
+    run: str | Path, t_end: float, out: str | Path, *, t_start: float = 0.0, seed: int = 0
+) -> EventLog:
+    """Simulate a run's fitted point-process model on [t_start, t_end] (empty history) into a
+    Parquet event log whose users and marks carry the training data's names."""
+    from cascadekit.simulate.hawkes import simulate as simulate_hawkes
+    from cascadekit.tasks.point_process import FittedHawkes
+
+    info, model = load_run(run)
+    if not isinstance(model, FittedHawkes):
+        raise CascadeKitError(f"{info.model} runs cannot be simulated as event logs")
+    cls, bundle = run_split(info)
+    train = cls(info.split).build(bundle, info.seed).train
+    events = simulate_hawkes(
+        model.params_, t_end, t_start=t_start, seed=seed, user_vocab=train.user_vocab,
+        mark_vocab=train.mark_vocab,
+    )  # fmt: skip
+    events.to_parquet(out)
+    return events

@@ -7,11 +7,17 @@ Fabric's multi-device strategies (DDP, multi-node) are not wired yet: the loop r
 Python, numpy and torch RNGs are seeded from ``TrainConfig.seed``. Model selection and early
 stopping use the validation callback only — the test set never enters ``fit``.
 
-Run directory (when given): ``config.json`` (TrainConfig + extra), ``metrics.jsonl`` and
-``history.json`` (one entry per epoch: train loss, validation metrics, seconds), ``best.ckpt`` (best
-weights) and ``last.ckpt`` (everything needed to resume: weights, optimizer, scheduler, RNG states,
-early-stopping state). Checkpoints hold tensors and plain Python values only and are read back
-with ``torch.load(weights_only=True)``.
+Selection (``TrainConfig.select``): ``"task"`` follows the monitor the caller passes (the task's
+own metric and direction), a metric name (e.g. ``"nll"``, ``"map@10"``; direction from
+`metrics.direction`) overrides it, ``"last"`` keeps the final epoch and never stops early —
+a run asked to keep its last epoch is never cut by patience.
+
+Run directory (when given): ``config.json`` (TrainConfig + extra), ``history.json`` and
+``metrics.jsonl`` (one entry per epoch: train loss and its parts, validation metrics, seconds) and
+``checkpoint.pt`` (everything needed to resume: weights, optimizer, scheduler, RNG states, selection
+state, the selected weights). Checkpoints hold tensors and plain Python values only and are read
+back with ``torch.load(weights_only=True)``; `pipeline.train` deletes the checkpoint once the
+finished model is saved, so a run folder keeps its weights once.
 """
 
 from __future__ import annotations
@@ -29,11 +35,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from cascadekit.metrics import direction
+
+CHECKPOINT = "checkpoint.pt"
+Monitor = tuple[str, str]  # (validation metric, "max" | "min")
+
 
 @dataclass
 class TrainConfig:
-    """Everything the loop needs; saved to ``config.json``. ``schedule="noam"`` multiplies ``lr`` by
-    `noam_factor` (NDM's reference code: lr=1, warmup 1000, d_model 64, betas (0.9, 0.98), eps 1e-9)."""
+    """Everything the loop needs and nothing model-specific; saved to ``config.json``.
+
+    ``schedule``: None or ``{"name": "noam", "warmup_steps": w, "d_model": d}`` (lr multiplied by
+    `noam_factor`; NDM's reference code: lr 1, warmup 1000, d 64, betas (0.9, 0.98), eps 1e-9).
+    ``select``: "task" | "last" | a validation metric name (see the module docstring).
+    """
 
     max_epochs: int = 50
     batch_size: int = 32
@@ -50,26 +65,55 @@ class TrainConfig:
     optimizer: str = "adam"  # "adam" | "adamw" | "sgd" | "adagrad"
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
-    schedule: str | None = None  # None | "noam"
-    warmup_steps: int = 1000
-    d_model: int = 64
+    schedule: dict[str, Any] | None = None
     max_steps: int | None = None
-    # sequence models: batches sorted by length within pools of this many batches (less padding);
-    # 1 = plain random batches, as NDM's reference code. Measured on lastfm (NDM, reference preset):
-    # pools of 1, 50 and 200 give the same identification F1 (benchmarks/results/ndm_batching.jsonl).
-    bucket_pool: int = 200
+    select: str = "task"
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(self.betas)  # JSON gives lists
+        for name in ("max_epochs", "batch_size", "patience", "val_every"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
+            )
+        if self.schedule is not None and self.schedule.get("name") != "noam":
+            raise ValueError(
+                f"schedule must be None or {{'name': 'noam', ...}}, got {self.schedule}"
+            )
 
 
 @dataclass
 class TrainResult:
-    """Outcome of `fit`: the selected epoch (0-based) and its validation score, per-epoch history."""
+    """Outcome of `fit`: the kept epoch (0-based), why training stopped, per-epoch history.
 
-    best_epoch: int
-    best_score: float
+    ``best_epoch``/``best_score``: the best validation check by the monitor (None without one);
+    ``kept_epoch``: whose weights the module holds now (``best_epoch``, or the last epoch when
+    selection is "last")."""
+
+    kept_epoch: int
+    best_epoch: int | None
+    best_score: float | None
+    stop_reason: str
+    monitor: Monitor | None
     history: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
     epochs_run: int = 0
     run_dir: Path | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """What `run.json` records about selection."""
+        return {
+            "kept_epoch": self.kept_epoch,
+            "best_epoch": self.best_epoch,
+            "best_score": self.best_score,
+            "monitor": list(self.monitor) if self.monitor else "last",
+            "stop_reason": self.stop_reason,
+            "epochs_run": self.epochs_run,
+        }
 
 
 def seed_everything(seed: int) -> None:
@@ -78,21 +122,19 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _optimizer(module: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    params = [p for p in module.parameters() if p.requires_grad]
+OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
+
+
+def _optimizer(groups: list[dict[str, Any]], cfg: TrainConfig) -> torch.optim.Optimizer:
+    """``groups``: torch parameter groups (each may set its own ``lr``, e.g. embeddings)."""
+    common = {"lr": cfg.lr, "weight_decay": cfg.weight_decay}
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(
-            params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay
-        )
+        return torch.optim.Adam(groups, betas=cfg.betas, eps=cfg.eps, **common)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(
-            params, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps, weight_decay=cfg.weight_decay
-        )
+        return torch.optim.AdamW(groups, betas=cfg.betas, eps=cfg.eps, **common)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer == "adagrad":
-        return torch.optim.Adagrad(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    raise ValueError(f"unknown optimizer {cfg.optimizer!r}")
+        return torch.optim.SGD(groups, **common)
+    return torch.optim.Adagrad(groups, **common)
 
 
 def noam_factor(step: int, d_model: int, warmup: int) -> float:
@@ -106,11 +148,8 @@ def _scheduler(
 ) -> torch.optim.lr_scheduler.LRScheduler | None:
     if cfg.schedule is None:
         return None
-    if cfg.schedule == "noam":
-        return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: noam_factor(s + 1, cfg.d_model, cfg.warmup_steps)
-        )
-    raise ValueError(f"unknown schedule {cfg.schedule!r}")
+    d, warmup = int(cfg.schedule["d_model"]), int(cfg.schedule["warmup_steps"])
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: noam_factor(s + 1, d, warmup))
 
 
 def _rng_state() -> dict[str, Any]:
@@ -134,184 +173,249 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
-def _improved(score: float, best: float, mode: str) -> bool:
-    if math.isnan(score):
-        return False
-    return score > best if mode == "max" else score < best
+def resolve_monitor(select: str, task_monitor: Monitor | None) -> Monitor | None:
+    """The (metric, mode) that picks the epoch, or None to keep the last one."""
+    if select == "last":
+        return None
+    if select == "task":
+        return task_monitor
+    return select, direction(select)
+
+
+@dataclass
+class _State:
+    """Selection and progress state of one fit, saved in the checkpoint for exact resumption."""
+
+    mode: str = "max"
+    best: float = -math.inf
+    best_epoch: int | None = None
+    epoch: int = -1
+    step: int = 0
+    bad_checks: int = 0
+    stop_reason: str = ""
+    history: list[dict[str, Any]] = field(default_factory=list)
+    best_state: dict[str, torch.Tensor] | None = None
+
+    def improved(self, score: float) -> bool:
+        if math.isnan(score):
+            return False
+        return score > self.best if self.mode == "max" else score < self.best
+
+
+LossFn = Callable[[nn.Module, Any], "torch.Tensor | dict[str, torch.Tensor]"]
 
 
 def fit(
     module: nn.Module,
     *,
     train_batches: Callable[[int], Iterable[Any]],
-    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+    loss_fn: LossFn,
     validate: Callable[[nn.Module], dict[str, float]] | None = None,
-    monitor: str = "loss",
-    mode: str = "max",
+    monitor: Monitor | None = ("loss", "min"),
     config: TrainConfig | None = None,
     run_dir: str | Path | None = None,
     resume: bool = False,
+    param_groups: list[dict[str, Any]] | None = None,
     extra_config: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Train ``module`` in place; the best weights (by ``validate()[monitor]``) are restored at the end.
+    """Train ``module`` in place and leave it holding the kept epoch's weights.
 
-    ``train_batches(epoch)`` yields batches for one epoch (the model's own collation; reshuffle with
-    the epoch number for reproducibility). Without ``validate`` the last epoch is "best" and
-    ``monitor`` reads the mean training loss (``mode`` should then be "min"). ``resume=True``
-    continues from ``run_dir/last.ckpt`` (a finished or early-stopped run is not trained further) and
-    ends with the same weights and history as an uninterrupted run.
+    ``train_batches(epoch)`` yields one epoch's batches (reshuffle with the epoch number for
+    reproducibility). ``loss_fn`` returns the loss or a dict with ``"loss"`` (optimised) and named
+    parts (logged separately as ``train_<part>``). ``monitor`` = (metric of ``validate()``, mode)
+    is what `TrainConfig.select` = "task" follows; without ``validate`` the metric is read from
+    the epoch's mean training loss (``"loss"``). ``param_groups``: torch parameter groups (default:
+    every trainable parameter, one group). ``resume=True`` continues from ``run_dir/checkpoint.pt``
+    (a finished or early-stopped run is not trained further) and ends with the same weights and
+    history as an uninterrupted run.
     """
     cfg = config or TrainConfig()
-    if mode not in ("max", "min"):
-        raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-    if cfg.val_every < 1 or cfg.patience < 1:
-        raise ValueError("val_every and patience must be >= 1")
+    monitor = resolve_monitor(cfg.select, monitor)
+    if monitor is not None and monitor[1] not in ("max", "min"):
+        raise ValueError(f"monitor mode must be 'max' or 'min', got {monitor[1]!r}")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
     try:
-        return _fit(
-            module, train_batches, loss_fn, validate, monitor, mode, cfg, run_dir, resume, extra_config
-        )  # fmt: skip
+        loop = _Loop(module, cfg, monitor, run_dir, param_groups, extra_config)
+        return loop.run(train_batches, loss_fn, validate, resume)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
 
 
-def _fit(
-    module: nn.Module,
-    train_batches: Callable[[int], Iterable[Any]],
-    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
-    validate: Callable[[nn.Module], dict[str, float]] | None,
-    monitor: str,
-    mode: str,
-    cfg: TrainConfig,
-    run_dir: str | Path | None,
-    resume: bool,
-    extra_config: dict[str, Any] | None,
-) -> TrainResult:
-    # imported here: lightning takes ~1 s to import and most of the toolkit never trains
-    from lightning.fabric import Fabric
-    from tqdm.auto import tqdm
+class _Loop:
+    """One fit: setup (`__init__`), resume, epochs (`_train_epoch`, `_check`), checkpoints."""
 
-    seed_everything(cfg.seed)
-    fabric = Fabric(accelerator=cfg.device, devices=1)
-    run = Path(run_dir) if run_dir is not None else None
-    if run is not None:
-        run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(
-            json.dumps({"train": asdict(cfg), **(extra_config or {})}, indent=2, default=str)
+    def __init__(
+        self,
+        module: nn.Module,
+        cfg: TrainConfig,
+        monitor: Monitor | None,
+        run_dir: str | Path | None,
+        param_groups: list[dict[str, Any]] | None,
+        extra_config: dict[str, Any] | None,
+    ) -> None:
+        # imported here: lightning takes ~1 s to import and most of the toolkit never trains
+        from lightning.fabric import Fabric
+
+        seed_everything(cfg.seed)
+        self.cfg, self.monitor, self.module = cfg, monitor, module
+        self.fabric = Fabric(accelerator=cfg.device, devices=1)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        if self.run_dir is not None:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            config = {"train": asdict(cfg), **(extra_config or {})}
+            _write_atomic(self.run_dir / "config.json", json.dumps(config, indent=2, default=str))
+        groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad]}]
+        self.opt = _optimizer(groups, cfg)
+        self.sched = _scheduler(self.opt, cfg)
+        self.model, self.opt = self.fabric.setup(module, self.opt)
+        mode = monitor[1] if monitor else "max"
+        self.state = _State(mode=mode, best=-math.inf if mode == "max" else math.inf)
+
+    def run(
+        self,
+        train_batches: Callable[[int], Iterable[Any]],
+        loss_fn: LossFn,
+        validate: Callable[[nn.Module], dict[str, float]] | None,
+        resume: bool,
+    ) -> TrainResult:
+        from tqdm.auto import tqdm
+
+        if resume and self.run_dir is not None and (self.run_dir / CHECKPOINT).is_file():
+            self._load_checkpoint()
+        st, cfg = self.state, self.cfg
+        if st.stop_reason.startswith("max_epochs") and st.epoch + 1 < cfg.max_epochs:
+            st.stop_reason = ""  # resumed with more epochs: continue
+        t0 = time.perf_counter()
+        for epoch in range(st.epoch + 1, cfg.max_epochs):
+            if st.stop_reason:
+                break
+            e0 = time.perf_counter()
+            entry = self._train_epoch(epoch, train_batches(epoch), loss_fn)
+            if validate is not None and (
+                (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.max_epochs
+            ):
+                self.model.eval()
+                with torch.no_grad():
+                    entry.update({f"valid_{k}": float(v) for k, v in validate(self.module).items()})
+                self._check(entry, f"valid_{self.monitor[0]}" if self.monitor else None)
+            elif validate is None:
+                self._check(entry, f"train_{self.monitor[0]}" if self.monitor else None)
+            entry["seconds"] = time.perf_counter() - e0
+            st.history.append(entry)
+            st.epoch = epoch
+            if cfg.max_steps is not None and st.step >= cfg.max_steps:
+                st.stop_reason = f"max_steps ({cfg.max_steps}) reached"
+            elif epoch + 1 == cfg.max_epochs:
+                st.stop_reason = f"max_epochs ({cfg.max_epochs}) reached"
+            self._save_checkpoint()
+            if cfg.progress:
+                shown = {k: round(v, 4) for k, v in entry.items() if k.startswith("valid_")}
+                tqdm.write(f"epoch {epoch + 1}: train_loss={entry['train_loss']:.4f} {shown}")
+        if self.monitor is not None and st.best_state is not None:
+            self.module.load_state_dict(st.best_state)
+            kept = st.best_epoch
+        else:
+            kept = st.epoch
+        return TrainResult(
+            kept_epoch=int(kept), best_epoch=st.best_epoch,
+            best_score=None if st.best_epoch is None else float(st.best),
+            stop_reason=st.stop_reason or "not finished", monitor=self.monitor,
+            history=st.history, seconds=time.perf_counter() - t0, epochs_run=len(st.history),
+            run_dir=self.run_dir,
+        )  # fmt: skip
+
+    def _train_epoch(self, epoch: int, batches: Iterable[Any], loss_fn: LossFn) -> dict[str, Any]:
+        from tqdm.auto import tqdm
+
+        cfg, st = self.cfg, self.state
+        self.model.train()
+        totals: dict[str, float] = {}
+        n_batches = 0
+        bar = tqdm(
+            batches, desc=f"epoch {epoch + 1}/{cfg.max_epochs}", disable=not cfg.progress,
+            leave=False,
+        )  # fmt: skip
+        for batch in bar:
+            batch = self.fabric.to_device(batch)
+            self.opt.zero_grad(set_to_none=True)
+            out = loss_fn(self.model, batch)
+            parts = out if isinstance(out, dict) else {"loss": out}
+            self.fabric.backward(parts["loss"])
+            if cfg.grad_clip:
+                self.fabric.clip_gradients(self.model, self.opt, max_norm=cfg.grad_clip)
+            self.opt.step()
+            if self.sched is not None:
+                self.sched.step()
+            st.step += 1
+            n_batches += 1
+            for k, v in parts.items():
+                totals[k] = totals.get(k, 0.0) + float(v.detach())
+            if cfg.progress:
+                bar.set_postfix(loss=f"{totals['loss'] / n_batches:.4f}")
+            if cfg.max_steps is not None and st.step >= cfg.max_steps:
+                break
+        if not n_batches:
+            raise ValueError(f"epoch {epoch + 1} had no training batches (empty training set?)")
+        entry: dict[str, Any] = {"epoch": epoch, "step": st.step}
+        entry.update({f"train_{k}": v / n_batches for k, v in totals.items()})
+        return entry
+
+    def _check(self, entry: dict[str, Any], key: str | None) -> None:
+        """Selection and early stopping after one validation check (no-op when keeping the last)."""
+        st = self.state
+        if key is None:
+            return
+        if key not in entry:
+            raise KeyError(f"validation returned no {key.split('_', 1)[1]!r} (got {sorted(entry)})")
+        score = entry[key]
+        if st.improved(score) or st.best_state is None:
+            st.best, st.best_epoch, st.bad_checks = score, entry["epoch"], 0
+            st.best_state = {k: v.detach().clone() for k, v in self.module.state_dict().items()}
+        else:
+            st.bad_checks += 1
+            if st.bad_checks >= self.cfg.patience:
+                st.stop_reason = (
+                    f"early stopping: {key} did not improve for {self.cfg.patience} checks"
+                )
+
+    def _save_checkpoint(self) -> None:
+        if self.run_dir is None:
+            return
+        st = self.state
+        history = json.dumps(st.history, indent=1)
+        _write_atomic(self.run_dir / "history.json", history)
+        _write_atomic(
+            self.run_dir / "metrics.jsonl", "".join(json.dumps(h) + "\n" for h in st.history)
         )
-    opt = _optimizer(module, cfg)
-    sched = _scheduler(opt, cfg)
-    model, opt = fabric.setup(module, opt)
-    best = -math.inf if mode == "max" else math.inf
-    best_epoch, start_epoch, step, bad_checks, stopped = -1, 0, 0, 0, False
-    history: list[dict[str, Any]] = []
-    best_state: dict[str, torch.Tensor] | None = None
+        ck = {
+            "model": self.module.state_dict(),
+            "optimizer": self.opt.state_dict(),
+            "scheduler": self.sched.state_dict() if self.sched is not None else {},
+            "state": json.dumps({k: v for k, v in asdict(st).items() if k != "best_state"}),
+            "best_state": st.best_state,
+            "rng": _rng_state(),
+        }
+        tmp = self.run_dir / (CHECKPOINT + ".tmp")
+        torch.save(ck, tmp)
+        tmp.replace(self.run_dir / CHECKPOINT)
 
-    if resume and run is not None and (run / "last.ckpt").is_file():
-        ck = torch.load(run / "last.ckpt", weights_only=True, map_location=fabric.device)
-        module.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["optimizer"])
-        if sched is not None:
-            sched.load_state_dict(ck["scheduler"])
-        best, best_epoch, start_epoch = ck["best"], ck["best_epoch"], ck["epoch"] + 1
-        step, bad_checks, stopped = ck["step"], ck["bad_checks"], ck["stopped"]
-        history = json.loads(ck["history"])
-        best_state = ck["best_state"]
+    def _load_checkpoint(self) -> None:
+        ck = torch.load(
+            self.run_dir / CHECKPOINT, weights_only=True, map_location=self.fabric.device
+        )
+        self.module.load_state_dict(ck["model"])
+        self.opt.load_state_dict(ck["optimizer"])
+        if self.sched is not None:
+            self.sched.load_state_dict(ck["scheduler"])
+        saved = json.loads(ck["state"])
+        self.state = _State(**{**saved, "best_state": ck["best_state"]})
         _set_rng_state(ck["rng"])
 
-    t0 = time.perf_counter()
-    end_epoch = start_epoch if stopped else cfg.max_epochs
-    for epoch in range(start_epoch, end_epoch):
-        model.train()
-        total, n_batches, e0 = 0.0, 0, time.perf_counter()
-        bar = tqdm(
-            train_batches(epoch),
-            desc=f"epoch {epoch + 1}/{cfg.max_epochs}",
-            disable=not cfg.progress,
-            leave=False,
-        )
-        for batch in bar:
-            batch = fabric.to_device(batch)
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model, batch)
-            fabric.backward(loss)
-            if cfg.grad_clip:
-                fabric.clip_gradients(model, opt, max_norm=cfg.grad_clip)
-            opt.step()
-            if sched is not None:
-                sched.step()
-            step += 1
-            total += float(loss.detach())
-            n_batches += 1
-            if cfg.progress:
-                bar.set_postfix(loss=f"{total / n_batches:.4f}")
-            if cfg.max_steps is not None and step >= cfg.max_steps:
-                break
-        entry: dict[str, Any] = {
-            "epoch": epoch,
-            "train_loss": total / max(n_batches, 1),
-            "step": step,
-        }
-        checked = validate is not None and (
-            (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.max_epochs
-        )
-        if checked:
-            model.eval()
-            with torch.no_grad():
-                entry.update({f"valid_{k}": float(v) for k, v in validate(module).items()})
-            if f"valid_{monitor}" not in entry:
-                raise KeyError(f"validate() returned no {monitor!r} (got {sorted(entry)})")
-            score = entry[f"valid_{monitor}"]
-        elif validate is None:
-            score, checked = entry["train_loss"], True
-        if checked:
-            if _improved(score, best, mode) or best_state is None:
-                best, best_epoch, bad_checks = score, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-                if run is not None:
-                    torch.save(best_state, run / "best.ckpt")
-            else:
-                bad_checks += 1
-        entry["seconds"] = time.perf_counter() - e0
-        history.append(entry)
-        stopped = bad_checks >= cfg.patience or (
-            cfg.max_steps is not None and step >= cfg.max_steps
-        )
-        if run is not None:
-            (run / "history.json").write_text(json.dumps(history, indent=1))
-            (run / "metrics.jsonl").write_text("".join(json.dumps(h) + "\n" for h in history))
-            torch.save(
-                {
-                    "model": module.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "scheduler": sched.state_dict() if sched is not None else {},
-                    "best": best,
-                    "best_epoch": best_epoch,
-                    "epoch": epoch,
-                    "step": step,
-                    "bad_checks": bad_checks,
-                    "stopped": stopped,
-                    "history": json.dumps(history),
-                    "best_state": best_state,
-                    "rng": _rng_state(),
-                },
-                run / "last.ckpt",
-            )
-        if cfg.progress:
-            shown = {k: round(v, 4) for k, v in entry.items() if k.startswith("valid_")}
-            tqdm.write(f"epoch {epoch + 1}: train_loss={entry['train_loss']:.4f} {shown}")
-        if stopped:
-            break
-    if best_state is not None:
-        module.load_state_dict(best_state)
-    return TrainResult(
-        best_epoch=best_epoch,
-        best_score=float(best),
-        history=history,
-        seconds=time.perf_counter() - t0,
-        epochs_run=len(history),
-        run_dir=run,
-    )
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)

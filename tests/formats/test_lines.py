@@ -142,3 +142,24 @@ def test_writer_formats_times_exactly(tmp_path: Path) -> None:
     text = write_cascade_lines(cs, tmp_path / "out.txt").read_text()
     # sorted by time; integral times without a decimal point, others as repr(float)
     assert text == "d,-2 c,1e-07 b,0.1 a,1300000000000\n"
+
+
+def test_folder_graph_shares_the_vocabulary(tmp_path: Path) -> None:
+    write(tmp_path, "a,1 b,2\n", "cascade.txt")
+    write(tmp_path, "c,3\n", "cascadetest.txt")
+    write(tmp_path, "b,a\nz c\n\n", "edges.txt")
+    b = read_lines_dataset(tmp_path)
+    assert b.graph.vocab is b.cascades.vocab
+    assert b.cascades.vocab.tokens == ["a", "b", "c", "z"]  # graph-only users last
+    tok = b.graph.vocab.tokens
+    assert {(tok[u], tok[v]) for u, v in b.graph.edge_array()} == {("b", "a"), ("z", "c")}
+    assert b.graph.directed
+    assert b.report.to_dict() == {"empty_line_skipped": 1, "graph_only_users": 1}
+    assert {k: v.tolist() for k, v in b.splits.items()} == {"train": [0], "test": [1]}
+    assert read_lines_dataset(tmp_path, directed=False).graph.n_arcs == 4
+    assert read_lines_dataset(tmp_path, graph_file=None).graph is None
+    write(tmp_path, "a b\n", "social.txt")
+    assert read_lines_dataset(tmp_path, graph_file="social.txt").graph.n_arcs == 1
+    write(tmp_path, "a b c d\n", "edges.txt")
+    with pytest.raises(FormatError, match=r"edges\.txt, line 1: expected 'src,dst'"):
+        read_lines_dataset(tmp_path)

@@ -12,8 +12,8 @@ from cascadekit.models.hawkes.analytics import (
     stationarity,
     stationary_cascade_split,
 )
-from cascadekit.models.hawkes.params import HawkesParams
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 
 def _random_params(

@@ -15,15 +15,21 @@ from cascadekit.report.hawkes_plots import (
     plot_ranked_activity,
     plot_ratio_heatmaps,
 )
+from cascadekit.report.plots import save_figure
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
 def figures(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
-    """Keep each figure the plot functions close, to inspect what was drawn."""
+    """Keep each figure the plot functions save, to inspect what was drawn."""
     kept: list[Figure] = []
-    monkeypatch.setattr(hawkes_plots.plt, "close", kept.append)
+
+    def keep(fig: Figure, path: str | Path) -> Path:
+        kept.append(fig)
+        return save_figure(fig, path)
+
+    monkeypatch.setattr(hawkes_plots, "save_figure", keep)
     return kept
 
 

@@ -22,9 +22,9 @@ from cascadekit.models.hawkes.likelihood import (
     log_likelihood_grad,
     user_loglik,
 )
-from cascadekit.models.hawkes.model import MIC
-from cascadekit.models.hawkes.params import HawkesParams
+from cascadekit.models.hawkes.model import MIC, HawkesConfig, MarkedHawkes
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 
 def _truth(seed: int = 0) -> tuple[HawkesParams, np.ndarray]:
@@ -180,7 +180,8 @@ def test_estimator_graph_windows_and_round_trip(short_log, tmp_path) -> None:
     src, dst = np.nonzero(support)
     graph = SocialGraph.from_edges(src, dst, events.user_vocab)
     train, test = events.split_fraction(0.8)
-    model = MIC("mic", tau=1.0, beta=3.0, graph=graph, self_excitation=False, max_iter=20)
+    config = HawkesConfig(variant="mic", tau=1.0, beta=3.0, self_excitation=False, max_iter=20)
+    model = MarkedHawkes(config, graph=graph)
     model.fit(train, valid=test)
     assert np.all(model.params_.W[~support] == 0)
     info = model.fit_info_
@@ -193,7 +194,7 @@ def test_estimator_graph_windows_and_round_trip(short_log, tmp_path) -> None:
     # History matters: scoring the test log alone forgets the excitation carried over.
     assert model.log_likelihood(test) != pytest.approx(ll_hist, rel=1e-9)
     model.save(tmp_path / "mic")
-    loaded = MIC.load(tmp_path / "mic")
+    loaded = MarkedHawkes.load(tmp_path / "mic")
     for name in ("mu", "W", "Sigma"):
         assert np.array_equal(getattr(loaded.params_, name), getattr(model.params_, name))
     assert loaded.log_likelihood(test, history=train) == ll_hist
@@ -202,13 +203,15 @@ def test_estimator_graph_windows_and_round_trip(short_log, tmp_path) -> None:
 
 def test_estimator_rejects_bad_input(short_log) -> None:
     with pytest.raises(ValueError, match="unknown variant"):
-        MIC("hawkes")
+        HawkesConfig(variant="hawkes")
+    with pytest.raises(ValueError, match="positive finite"):
+        HawkesConfig(beta=float("nan"))
     with pytest.raises(RuntimeError, match="not fitted"):
         MIC().log_likelihood(short_log[2])
     _, _, events = short_log
     other = SocialGraph.from_edges(np.array([0]), np.array([1]), Vocabulary.range(3))
     with pytest.raises(ValueError, match="vocabulary"):
-        MIC(graph=other).fit(events)
+        MarkedHawkes(graph=other).fit(events)
 
 
 @pytest.mark.slow
@@ -219,7 +222,9 @@ def test_music2_real_data(mirror) -> None:
     bundle = read_c4(mirror / "c4_music2_url", "music2")
     train, test = bundle.events.split_fraction(0.8)
     fits = {
-        v: MIC(v, tau=6 * 60 * 1000.0, graph=bundle.graph, max_iter=30).fit(train, valid=test)
+        v: MarkedHawkes(
+            HawkesConfig(variant=v, tau=6 * 60 * 1000.0, max_iter=30), graph=bundle.graph
+        ).fit(train, valid=test)
         for v in ("ic", "linmic")
     }
     ic, lin = fits["ic"].fit_info_, fits["linmic"].fit_info_
@@ -227,7 +232,7 @@ def test_music2_real_data(mirror) -> None:
     # linMIC nests IC (Σ = I): its training optimum cannot be worse.
     assert lin["train_loglik"] >= ic["train_loglik"] - 1e-9 * abs(ic["train_loglik"])
     # Held out: both beat a homogeneous Poisson process per (user, cascade) fitted on train
-    # (closed form), and linMIC beats IC (measured: −224,549 vs −224,720 on 15,813 events).
+    # (closed form). Which variant wins held out is a finding, measured in benchmarks/mic_real.py.
     rate = train.counts() / train.duration
     counts = test.counts()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -235,8 +240,7 @@ def test_music2_real_data(mirror) -> None:
             test.duration
         )
     assert np.isfinite(poisson)
-    assert ic["valid_loglik"] > poisson
-    assert lin["valid_loglik"] > ic["valid_loglik"]
+    assert ic["valid_loglik"] > poisson and lin["valid_loglik"] > poisson
 
 
 def test_max_branching_gives_the_constrained_optimum(short_log) -> None:

@@ -13,7 +13,7 @@ from cascadekit.models.hawkes.likelihood import (
     log_likelihood_grad,
     log_likelihood_terms,
 )
-from cascadekit.models.hawkes.params import VARIANTS, HawkesParams
+from cascadekit.simulate.hawkes_params import VARIANTS, HawkesParams
 
 
 def _random_case(seed: int, variant: str, n_users: int = 4, n_casc: int = 3, n_events: int = 40):

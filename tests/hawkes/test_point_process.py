@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from cascadekit.data.events import EventLog
-from cascadekit.models.hawkes.params import HawkesParams
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.hawkes_params import HawkesParams
 from cascadekit.tasks.point_process import evaluate_point_process, top_users
 
 
@@ -89,11 +89,11 @@ def test_explosive_fit_is_flagged_and_its_simulations_capped() -> None:
 
 
 def test_oracle_agrees_with_the_library_likelihood() -> None:
-    from cascadekit.models.hawkes import MIC
+    from cascadekit.models.hawkes import HawkesConfig, MarkedHawkes
 
     truth = params(1.0)
     train, test = simulate(truth, 300.0, seed=2).split_fraction(0.8)
-    model = MIC("ic", tau=1.0)
+    model = MarkedHawkes(HawkesConfig(variant="ic", tau=1.0))
     model.params_, model.support_ = truth, np.ones((6, 6), dtype=bool)
     np.testing.assert_allclose(
         model.log_likelihood_terms(test, history=train),

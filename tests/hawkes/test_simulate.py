@@ -8,8 +8,8 @@ from scipy import stats
 
 from cascadekit.data.events import EventLog
 from cascadekit.data.vocab import Vocabulary
-from cascadekit.models.hawkes.params import HawkesParams
 from cascadekit.simulate.hawkes import initial_excitation, simulate
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 
 def _kernel_matrix(t: np.ndarray, t_events: np.ndarray, tau: float) -> np.ndarray:

@@ -55,6 +55,23 @@ def random_partition(
     return [np.sort(part) for part in np.split(order, _cut(n, fractions))]
 
 
+def carve_validation(
+    n: int, valid_fraction: float = 0.1, *, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one validation carve-out (shipped splits and estimators fitted without a validation
+    set): a seeded random ``valid_fraction`` of ``range(n)``, at least one item when n > 1.
+
+    Shapes:
+        returns (kept, valid) sorted int64 index arrays into ``range(n)``.
+    """
+    if not 0 <= valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be in [0, 1), got {valid_fraction}")
+    keep, valid = random_partition(n, (1 - valid_fraction, valid_fraction), seed=seed)
+    if valid_fraction > 0 and n > 1 and not len(valid):  # tiny sets: still one validation item
+        keep, valid = keep[keep != keep[-1]], keep[-1:]
+    return keep, valid
+
+
 def _cascade_split(cascades: CascadeSet, parts: list[np.ndarray], info: dict) -> Split:
     out = Split(*(cascades.subset(p) for p in parts), info={**info})
     out.info["sizes"] = [len(p) for p in parts]
@@ -104,9 +121,7 @@ def shipped(bundle: DatasetBundle, *, valid_fraction: float = 0.1, seed: int = 0
             valid_idx = np.asarray(bundle.splits["valid"], dtype=np.int64)
         else:
             # protocols §1: validation comes out of the shipped train, never out of test
-            keep, valid = random_partition(
-                len(train_idx), (1 - valid_fraction, valid_fraction), seed=seed
-            )
+            keep, valid = carve_validation(len(train_idx), valid_fraction, seed=seed)
             valid_idx, train_idx = train_idx[valid], train_idx[keep]
             info["valid_carved_from_train"] = valid_fraction
         parts = [train_idx, valid_idx, np.asarray(bundle.splits["test"], dtype=np.int64)]

@@ -23,15 +23,16 @@ identification protocol.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.models.base import end_token, pad_token
+from cascadekit.models.base import Preset, end_token, pad_token
+from cascadekit.models.batching import iterate_batches
 from cascadekit.models.sequence import SequenceEstimator
-from cascadekit.tasks.batching import iterate_batches
 
 
 @dataclass
@@ -43,6 +44,17 @@ class EmbeddedICConfig:
     embedding_dim: int = 50
     init_std: float = 0.1
     init_bias: float = 4.0
+    bucket_pool: int = 200  # length-bucketed batches, as the sequence models
+
+
+PRESETS: dict[str, Preset] = {
+    "reference": Preset(
+        "Adam 0.05 (better than 1e-3 on every NDM dataset), ≤ 50 epochs, early stopping and "
+        "selection on the validation IC likelihood — the NDM tables' `embedded_ic` rows",
+        "toolkit",
+        train={"lr": 0.05, "max_epochs": 50, "patience": 10, "select": "nll"},
+    ),
+}
 
 
 def _log1mexp(a: torch.Tensor) -> torch.Tensor:
@@ -189,15 +201,15 @@ class EmbeddedICNet(nn.Module):
 
 
 class EmbeddedIC(SequenceEstimator):
-    """Estimator: ``EmbeddedIC(EmbeddedICConfig(), TrainConfig()).fit(train, valid)``; selection
-    and early stopping on the validation NLL per cascade (``valid_nll``). Saving and loading are
-    `SequenceEstimator`'s."""
+    """Estimator: ``EmbeddedIC(EmbeddedICConfig(), TrainConfig()).fit(train, valid)``; without
+    a task, selection and early stopping on the validation NLL per cascade (``valid_nll``). The
+    fitted network is a `models.base.CascadeSimulator`."""
 
     name = "embedded_ic"
     config_class = EmbeddedICConfig
 
-    def _build(self, n_users: int) -> EmbeddedICNet:
-        return EmbeddedICNet(n_users, self.config)
+    def _build(self, meta: dict[str, Any]) -> EmbeddedICNet:
+        return EmbeddedICNet(meta["n_users"], self.config)
 
     def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
         """The IC likelihood of the batch's cascades (not the next-user softmax)."""
@@ -205,20 +217,6 @@ class EmbeddedIC(SequenceEstimator):
 
     def _validate(self, module: torch.nn.Module, valid: CascadeSet) -> dict[str, float]:
         return {"nll": mean_nll(module, valid, self.train_config.batch_size)}
-
-    def sample_continuations(
-        self,
-        prefix: torch.Tensor,
-        n_samples: int,
-        max_new: int | torch.Tensor,
-        generator: torch.Generator,
-    ) -> torch.Tensor:
-        """`EmbeddedICNet.sample_continuations` of the fitted module.
-
-        Shapes:
-            prefix: (B,) or (B, L0); return: (B·S, max(max_new)).
-        """
-        return self.module_.sample_continuations(prefix, n_samples, max_new, generator)
 
 
 @torch.no_grad()

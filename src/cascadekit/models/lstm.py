@@ -8,25 +8,41 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from cascadekit.models.base import pad_token
-from cascadekit.models.sequence import SequenceEstimator, check_select_on
+from cascadekit.models.base import Preset, pad_token
+from cascadekit.models.sequence import SequenceEstimator, SequenceOptions
 
 
 @dataclass
-class LSTMConfig:
+class LSTMConfig(SequenceOptions):
     """NDM §5.1 tunes the embedding and hidden sizes over {16, 32, 64, 128} and states no dropout;
-    64 / 64 (NDM's own d) with dropout 0.1 on the LSTM output are the defaults here.
-    ``end_weight`` and ``select_on`` as `NDMConfig` (end_weight=0, select_on="last" trains the
-    LSTM exactly as NDM's reference code trains NDM, for a like-for-like table)."""
+    64 / 64 (NDM's own d) with dropout 0.1 on the LSTM output are the defaults here."""
 
     embedding_dim: int = 64
     hidden_dim: int = 64
     dropout: float = 0.1
-    end_weight: float = 1.0
-    select_on: str = "nll"
 
-    def __post_init__(self) -> None:
-        check_select_on(self.select_on)
+
+PRESETS: dict[str, Preset] = {
+    "default": Preset(
+        "Adam 1e-3, ≤ 50 epochs, selection and early stopping on the training task's metric "
+        "(next_user: validation MAP@10)",
+        "toolkit",
+        train={"lr": 1e-3, "max_epochs": 50, "patience": 10},
+    ),
+    "reference_code": Preset(
+        "trained as NDM's reference code trains NDM (END never a target, the last of 50 epochs "
+        "kept): the like-for-like baseline of the NDM tables (`lstm_ref`)",
+        "code",
+        model={"end_weight": 0.0},
+        train={"lr": 1e-3, "max_epochs": 50, "select": "last"},
+    ),
+    "nll_selection": Preset(
+        "END a target, early stopping and selection on validation NLL (the `lstm` rows of the "
+        "NDM tables)",
+        "toolkit",
+        train={"lr": 1e-3, "max_epochs": 50, "patience": 10, "select": "nll"},
+    ),
+}
 
 
 class LSTMNextUser(nn.Module):
@@ -67,5 +83,5 @@ class LSTMModel(SequenceEstimator):
     name = "lstm"
     config_class = LSTMConfig
 
-    def _build(self, n_users: int) -> LSTMNextUser:
-        return LSTMNextUser(n_users, self.config)
+    def _build(self, meta: dict) -> LSTMNextUser:
+        return LSTMNextUser(meta["n_users"], self.config)

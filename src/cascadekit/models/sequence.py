@@ -1,150 +1,114 @@
-"""Shared estimator machinery for next-adopter sequence models (NDM, LSTM, ...).
+"""Next-adopter sequence models (NDM, LSTM, Embedded IC): the masked next-user objective and the
+estimator they share.
 
-A subclass sets ``name`` and implements ``_build(n_users) -> nn.Module`` (a
-`models.base.SequentialDiffusionModel`); fitting, validation-based selection, saving and loading
-are the same for all of them.
+The protocol's mask (users already in the prefix cannot be next) is applied here once, to training
+and — through `tasks.next_user` — to evaluation, so every model is trained and scored on exactly
+the same positions. A subclass sets ``name``/``config_class`` and implements ``_build``.
 """
 
 from __future__ import annotations
 
-import json
-import tempfile
-from dataclasses import asdict
-from pathlib import Path
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any
 
-import numpy as np
 import torch
+import torch.nn.functional as F
 
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.tasks.batching import iterate_batches
-from cascadekit.tasks.next_user import evaluate_next_user, next_user_loss
-from cascadekit.training import TrainConfig, TrainResult, fit
-
-SELECT_ON = ("nll", "mrr", "hits@10", "map@10", "last")
+from cascadekit.models.base import end_token, pad_token
+from cascadekit.models.batching import iterate_batches
+from cascadekit.models.estimator import TorchEstimator
 
 
-def check_select_on(value: str) -> None:
-    if value not in SELECT_ON:
-        raise ValueError(f"select_on must be one of {', '.join(SELECT_ON)}; got {value!r}")
+@dataclass
+class SequenceOptions:
+    """Fields every sequence-model config has (first in each config).
+
+    ``end_weight``: loss weight of END targets (NDM's reference code: 0, END is never a positive
+    target). ``bucket_pool``: batches are sorted by length within pools of this many batches (less
+    padding); 1 = plain random batches, as NDM's reference code. Measured on lastfm (NDM,
+    reference preset): pools of 1, 50 and 200 give the same identification F1
+    (benchmarks/results/ndm_batching.jsonl)."""
+
+    end_weight: float = 1.0
+    bucket_pool: int = 200
+
+    def __post_init__(self) -> None:
+        if self.end_weight < 0:
+            raise ValueError(f"end_weight must be >= 0, got {self.end_weight}")
+        if self.bucket_pool < 1:
+            raise ValueError(f"bucket_pool must be >= 1, got {self.bucket_pool}")
 
 
-class SequenceEstimator:
-    name: ClassVar[str] = "sequence"
-    config_class: ClassVar[type]
+def mask_infected(
+    scores: torch.Tensor, seq: torch.Tensor, positions: torch.Tensor | None = None
+) -> torch.Tensor:
+    """−inf at every user already in the prefix (positions ≤ t) of each scored position t.
 
-    def __init__(self, config: Any = None, train_config: TrainConfig | None = None) -> None:
-        self.config = config if config is not None else self.config_class()
-        self.train_config = train_config or TrainConfig()
+    Shapes:
+        scores: (B, L, V+1), or (N, V+1) rows for the N true entries of ``positions`` in row-major
+        order (as ``model.logits(seq, positions)`` returns them); seq: (B, L) tokens; positions:
+        (B, L) bool or None (every position). Returns a new tensor shaped like ``scores``.
+    """
+    width = scores.shape[-1]
+    if positions is None:
+        positions = torch.ones(seq.shape, dtype=torch.bool, device=seq.device)
+    rows, t = positions.nonzero(as_tuple=True)
+    prefix = seq[rows]  # (N, L): the tokens of each scored row's cascade
+    upto = torch.arange(seq.shape[1], device=seq.device)[None, :] <= t[:, None]
+    # END (V) and PAD (V+1) are never hidden; only the (row, user) pairs are touched
+    r, j = (upto & (prefix < width - 1)).nonzero(as_tuple=True)
+    flat = scores.reshape(-1, width)
+    return flat.index_put((r, prefix[r, j]), flat.new_tensor(float("-inf"))).view(scores.shape)
 
-    # subclasses ---------------------------------------------------------------
-    def _build(self, n_users: int) -> torch.nn.Module:
-        raise NotImplementedError
 
-    @property
-    def end_weight(self) -> float:
-        """Loss weight of END targets (``config.end_weight``; NDM's reference code: 0)."""
-        return getattr(self.config, "end_weight", 1.0)
+def next_user_loss(
+    model: torch.nn.Module, batch: torch.Tensor, *, end_weight: float = 1.0
+) -> torch.Tensor:
+    """Masked cross-entropy of every next adopter, summed over the non-PAD positions of the batch
+    (as NDM's reference code; Adam is insensitive to the scale).
 
-    @property
-    def select_on(self) -> str:
-        """``config.select_on``: the validation metric that picks the epoch ("nll" lowest; "mrr",
-        "hits@10", "map@10" highest) or "last" (the final epoch, as NDM's reference code)."""
-        return getattr(self.config, "select_on", "nll")
+    ``end_weight=0`` reproduces NDM's reference code, where END is never a positive target.
 
-    @property
-    def monitor(self) -> tuple[str, str]:
-        """Validation metric and direction used for early stopping / best checkpoint ("last"
-        still records validation NLL per epoch; the weights then come from last.ckpt)."""
-        metric = "nll" if self.select_on == "last" else self.select_on
-        return metric, "min" if metric == "nll" else "max"
+    Shapes:
+        batch: (B, L) tokens from `encode_padded` (users, END, PAD); returns a scalar.
+    """
+    n_users = model.n_users
+    inputs, target = batch[:, :-1], batch[:, 1:]
+    positions = target != pad_token(n_users)
+    scores = mask_infected(model.logits(inputs, positions), inputs, positions)
+    weight = None
+    if end_weight != 1.0:
+        weight = torch.ones(n_users + 1, device=scores.device)
+        weight[end_token(n_users)] = end_weight
+    return F.cross_entropy(scores, target[positions], weight=weight, reduction="sum")
+
+
+class SequenceEstimator(TorchEstimator):
+    """Length-bucketed batches of cascades and the masked next-user loss; validation without a
+    task is the masked loss per scored position."""
+
+    default_monitor = ("nll", "min")
+
+    def _batches(self, train: CascadeSet, epoch: int) -> Any:
+        """Shuffled with ``seed + epoch`` for training; ``epoch = -1`` (validation): in order."""
+        tc = self.train_config
+        return iterate_batches(
+            train, tc.batch_size, shuffle=epoch >= 0, seed=tc.seed + max(epoch, 0),
+            pool=self.config.bucket_pool,
+        )  # fmt: skip
 
     def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        """Training objective of one batch (default: the shared masked next-user loss)."""
-        return next_user_loss(module, batch, end_weight=self.end_weight)
+        return next_user_loss(module, batch, end_weight=self.config.end_weight)
 
+    @torch.no_grad()
     def _validate(self, module: torch.nn.Module, valid: CascadeSet) -> dict[str, float]:
-        """Validation metrics; must contain ``monitor[0]``."""
-        return evaluate_next_user(module, valid, ks=(10,))
-
-    # estimator API --------------------------------------------------------------
-    def fit(
-        self,
-        train: CascadeSet,
-        valid: CascadeSet | None = None,
-        run_dir: str | Path | None = None,
-        *,
-        resume: bool = False,
-    ) -> SequenceEstimator:
-        """Train on ``train``; select the epoch on ``valid`` (10 % of train carved with the seed if
-        None). Test data never enters. ``resume`` continues an interrupted run in ``run_dir``. With
-        ``select_on="last"`` the final epoch's weights (``last.ckpt``) replace the selected ones."""
-        if self.select_on == "last":
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = Path(run_dir) if run_dir is not None else Path(tmp)
-                self._fit(train, valid, folder, resume)
-                last = torch.load(folder / "last.ckpt", weights_only=True)
-                self.module_.load_state_dict(last["model"])
-                self.module_.eval()
-            return self
-        return self._fit(train, valid, run_dir, resume)
-
-    def _fit(
-        self, train: CascadeSet, valid: CascadeSet | None, run_dir: str | Path | None, resume: bool
-    ) -> SequenceEstimator:
-        tc = self.train_config
-        if valid is None:
-            perm = np.random.default_rng(tc.seed).permutation(len(train))
-            n_valid = max(1, len(train) // 10)
-            valid, train = (
-                train.subset(np.sort(perm[:n_valid])),
-                train.subset(np.sort(perm[n_valid:])),
-            )
-        torch.manual_seed(tc.seed)
-        self.module_ = self._build(train.n_users)
-        metric, mode = self.monitor
-        result: TrainResult = fit(
-            self.module_,
-            train_batches=lambda epoch: iterate_batches(
-                train, tc.batch_size, shuffle=True, seed=tc.seed + epoch, pool=tc.bucket_pool
-            ),
-            loss_fn=self._loss,
-            validate=lambda m: self._validate(m, valid),
-            monitor=metric,
-            mode=mode,
-            config=tc,
-            run_dir=run_dir,
-            resume=resume,
-            extra_config={"model": self.name, "model_config": asdict(self.config)},
-        )
-        self.module_.eval()
-        self.history_ = result.history
-        self.fit_result_ = result
-        return self
-
-    def save(self, path: str | Path) -> Path:
-        folder = Path(path)
-        folder.mkdir(parents=True, exist_ok=True)
-        torch.save(self.module_.state_dict(), folder / "weights.pt")
-        meta = {
-            "model": self.name,
-            "n_users": self.module_.n_users,
-            "config": asdict(self.config),
-            "train_config": asdict(self.train_config),
-        }
-        (folder / "model.json").write_text(json.dumps(meta, indent=2))
-        return folder
-
-    @classmethod
-    def load(cls, path: str | Path) -> SequenceEstimator:
-        folder = Path(path)
-        meta = json.loads((folder / "model.json").read_text())
-        if meta["model"] != cls.name:
-            raise ValueError(f"{folder} holds a {meta['model']} model, not {cls.name}")
-        tc = meta["train_config"]
-        tc["betas"] = tuple(tc["betas"])
-        est = cls(cls.config_class(**meta["config"]), TrainConfig(**tc))
-        est.module_ = est._build(meta["n_users"])
-        est.module_.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
-        est.module_.eval()
-        return est
+        """``nll``: the training objective per scored position (END weighted by ``end_weight``);
+        the next-user task's validator adds ranking metrics when a task trains the model."""
+        device = next(module.parameters()).device
+        total, positions = 0.0, 0
+        for batch in self._batches(valid, -1):
+            batch = batch.to(device)
+            total += float(next_user_loss(module, batch, end_weight=self.config.end_weight))
+            positions += int((batch[:, 1:] != pad_token(module.n_users)).sum())
+        return {"nll": total / max(positions, 1)}

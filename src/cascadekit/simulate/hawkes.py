@@ -24,7 +24,7 @@ import numpy as np
 
 from cascadekit.data.events import EventLog
 from cascadekit.data.vocab import Vocabulary
-from cascadekit.models.hawkes.params import HawkesParams
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 # Move the reference frame once exp((t − t_ref)/τ) would exceed e^200 (far below overflow).
 _REFRAME_AFTER = 200.0

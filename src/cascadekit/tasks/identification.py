@@ -8,7 +8,7 @@ pred = Σ_u P_u, n_true = |G| feed `metrics.identification_f1` (Macro/Micro-F1).
 and the samples to min(5, |G|) users.
 
 Size identification (§5.5): the first ``n_observed`` users are revealed, samples run until END (or
-``max_size``), the predicted size is the mean simulated size, scored by `metrics.size_msle`.
+``max_size``), the predicted size is the mean simulated size, scored by `metrics.size_msle_ln`.
 
 All S samples of a cascade, and several cascades at once, advance together as ONE batch of rows
 through ``begin``/``step`` (`models.base.SequentialDiffusionModel`), so a draw costs one model call
@@ -21,20 +21,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
+from cascadekit.data.splits import Split
+from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import (
     identification_f1,
     identification_terms,
     infection_frequencies,
-    size_msle,
+    size_msle_ln,
 )
-from cascadekit.models.base import end_token, pad_token
+from cascadekit.models.base import CascadeSimulator, SequenceSampler, end_token, pad_token
+from cascadekit.tasks.base import Task
+from cascadekit.tasks.next_user import CascadeSplitOptions, cascade_split
 
 # rows × (V + 1) scores one decoding step may hold (≈ 80 MB per float tensor): with large
 # vocabularies (Twitter: 12,627 users) this, not ``batch_rows``, bounds the batch
@@ -261,7 +267,7 @@ def evaluate_size(
 ) -> dict[str, float]:
     """Size identification (paper §5.5): reveal the first ``n_observed`` users (the whole cascade
     if shorter), simulate until END or ``max_size`` users in all; predicted size = mean simulated
-    size over the samples; MSLE = mean (ln|c| − ln pred)² (`metrics.size_msle`). ``capped`` counts
+    size over the samples; MSLE = mean (ln|c| − ln pred)² (`metrics.size_msle_ln`). ``capped`` counts
     samples that reached ``max_size`` without END (their size is a lower bound)."""
     t0 = time.perf_counter()
     sizes = test.lengths
@@ -281,7 +287,7 @@ def evaluate_size(
         capped += int((generated == caps[i]).sum())
         pred[i] = prefix_len[i] + generated.mean()
     return {
-        "msle": size_msle(pred, sizes),
+        "msle_ln": size_msle_ln(pred, sizes),
         "mean_pred_size": float(pred.mean()),
         "mean_true_size": float(sizes.mean()),
         "capped_samples": capped,
@@ -289,3 +295,125 @@ def evaluate_size(
         "n_samples": n_samples,
         "seconds": time.perf_counter() - t0,
     }
+
+
+@dataclass
+class IdentificationOptions:
+    """``n_samples``: Monte Carlo continuations per test cascade (S; the paper's 1000, the authors'
+    evaluator 100); ``first_k``: the early-stage variant's cut; ``seed``: None = the run's seed;
+    ``valid_samples``: S of the per-epoch validation when a model selects on this task;
+    ``batch_rows`` / ``batch_cells``: decoding batch limits (memory, not results)."""
+
+    n_samples: int = 1000
+    first_k: int = 5
+    seed: int | None = None
+    valid_samples: int = 100
+    batch_rows: int = 50_000
+    batch_cells: int = 300_000
+
+    def __post_init__(self) -> None:
+        if self.n_samples < 1 or self.valid_samples < 1 or self.first_k < 1:
+            raise ValueError("n_samples, valid_samples and first_k must be >= 1")
+
+
+class Identification(Task):
+    """Seed-only diffusion identification (NDM §5.3): Macro/Micro-F1 on all users and on the
+    first five. Selects on validation Macro-F1 with ``valid_samples`` samples (next-user metrics
+    do not track identification: on Irvine validation NLL picks epoch 12, .030/.062, the last
+    epoch gives .090/.114 — the NDM/LSTM reference presets keep the last epoch)."""
+
+    name = "identification"
+    summary = "seed-only Monte Carlo diffusion identification: Macro/Micro-F1"
+    split_options = CascadeSplitOptions
+    Options = IdentificationOptions
+    protocols = (SequenceSampler, CascadeSimulator)
+    monitor = ("macro_f1", "max")
+
+    def build(self, bundle: DatasetBundle, seed: int) -> Split:
+        return cascade_split(bundle, seed, self.split)
+
+    def validator(self) -> Any:
+        n = self.options.valid_samples
+        return lambda net, valid: evaluate_identification(net, valid, n_samples=n, progress=False)
+
+    def evaluate(
+        self, model: Any, split: Split, *, seed: int = 0, progress: bool = False
+    ) -> dict[str, Any]:
+        o = self.options
+        return evaluate_identification(
+            self.check(model), split.test, n_samples=o.n_samples, first_k=o.first_k,
+            batch_rows=o.batch_rows, batch_cells=o.batch_cells,
+            seed=seed if o.seed is None else o.seed, progress=progress,
+        )  # fmt: skip
+
+
+@dataclass
+class SizeOptions:
+    """``n_observed``: users revealed per test cascade (paper: 5); ``n_samples``: simulations per
+    cascade; ``max_size``: a sample stops there if it never draws END (None: the longest training
+    cascade, so sampling is bounded by what the data shows); ``seed``: None = the run's seed."""
+
+    n_samples: int = 100
+    n_observed: int = 5
+    max_size: int | None = None
+    seed: int | None = None
+    valid_samples: int = 20
+    batch_rows: int = 50_000
+    batch_cells: int = 300_000
+
+    def __post_init__(self) -> None:
+        if self.n_samples < 1 or self.n_observed < 1 or self.valid_samples < 1:
+            raise ValueError("n_samples, n_observed and valid_samples must be >= 1")
+
+
+class SizeIdentification(Task):
+    """Cascade size from the first users (NDM §5.5): simulate until END, MSLE with natural logs
+    (``msle_ln``). Needs a model that learned to stop: one trained with END never a target
+    (``end_weight=0``, the reference presets) is refused, its samples would run to ``max_size``."""
+
+    name = "size_identification"
+    summary = "final cascade size from the first users by simulation: MSLE (natural log)"
+    split_options = CascadeSplitOptions
+    Options = SizeOptions
+    protocols = (SequenceSampler, CascadeSimulator)
+    monitor = ("msle_ln", "min")
+
+    def build(self, bundle: DatasetBundle, seed: int) -> Split:
+        return cascade_split(bundle, seed, self.split)
+
+    def _max_size(self, split: Split) -> int:
+        o = self.options
+        longest = int(split.train.lengths.max(initial=o.n_observed))
+        return max(o.max_size if o.max_size is not None else longest, o.n_observed)
+
+    def validator(self) -> Any:
+        o = self.options
+
+        def check(net: Any, valid: CascadeSet) -> dict[str, Any]:
+            cap = max(o.max_size or int(valid.lengths.max(initial=1)), o.n_observed)
+            return evaluate_size(
+                net, valid, n_observed=o.n_observed, n_samples=o.valid_samples, max_size=cap,
+                progress=False,
+            )  # fmt: skip
+
+        return check
+
+    def check(self, model: Any) -> Any:
+        net = super().check(model)
+        if getattr(getattr(model, "config", None), "end_weight", 1.0) == 0:
+            raise CascadeKitError(
+                "this model was trained with END never a target (end_weight=0, e.g. the "
+                "reference_code preset): its samples never stop, so size identification cannot "
+                "score it; train with --preset paper (or --set end_weight=1)"
+            )
+        return net
+
+    def evaluate(
+        self, model: Any, split: Split, *, seed: int = 0, progress: bool = False
+    ) -> dict[str, Any]:
+        o = self.options
+        return evaluate_size(
+            self.check(model), split.test, n_observed=o.n_observed, n_samples=o.n_samples,
+            max_size=self._max_size(split), batch_rows=o.batch_rows, batch_cells=o.batch_cells,
+            seed=seed if o.seed is None else o.seed, progress=progress,
+        )  # fmt: skip

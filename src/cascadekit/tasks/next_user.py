@@ -1,80 +1,75 @@
 """Next-user prediction (FOREST / DyHGCN / MS-HGAT protocol, protocols.md §2).
 
 At every prefix position the model ranks all users + END for the next adopter; users already in the
-prefix are excluded (masked), END after the last adopter is a valid target. hits@k and MAP@k are
-micro-averaged over every prediction position of every evaluated cascade. The same masked
-cross-entropy trains every sequence model (NDM, LSTM), so they are compared on identical positions.
+prefix are excluded (masked, `models.sequence.mask_infected`), END after the last adopter is a
+valid target. hits@k and MAP@k are micro-averaged over every prediction position of every
+evaluated cascade. The same mask is in the loss that trains every sequence model (NDM, LSTM), so
+they are compared on identical positions. The split (`cascade_split`) is shared with the
+identification and size tasks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
+from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.report import ReadReport
+from cascadekit.data.splits import Split, random_by_cascade, shipped
+from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import rank_of_target, ranking_report
-from cascadekit.models.base import SequentialDiffusionModel, end_token, pad_token
-from cascadekit.tasks.batching import encode_padded
+from cascadekit.models.base import NextUserScorer, pad_token
+from cascadekit.models.batching import encode_padded
+from cascadekit.models.sequence import mask_infected
+from cascadekit.tasks.base import Task
 
 
-def filter_protocol(
-    cascades: CascadeSet, min_len: int = 2, max_len: int = 500, report: ReadReport | None = None
-) -> tuple[CascadeSet, int]:
-    """Keep cascades with ``min_len <= length <= max_len`` (FOREST keeps 1 < len ≤ 500); returns
-    them and the number dropped, also counted in ``report`` when given."""
-    kept = cascades.filter_length(min_len, max_len)
-    dropped = len(cascades) - len(kept)
-    if report is not None:
-        report.add(f"next_user_length_outside_{min_len}_{max_len}", dropped)
-    return kept, dropped
+@dataclass
+class CascadeSplitOptions:
+    """How the cascades of a dataset are split for the next-user, identification and size tasks
+    (protocols §1–2): the shipped split when the dataset has one (validation carved from train,
+    ``valid_fraction`` of it, when missing), else a seeded random split by cascade with
+    ``fractions``; then cascades outside ``min_len ≤ length ≤ max_len`` are dropped from each
+    part and counted (FOREST keeps 1 < len ≤ 500)."""
+
+    min_len: int = 2
+    max_len: int = 500
+    valid_fraction: float = 0.1
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_len <= self.max_len:
+            raise ValueError(f"need 1 <= min_len <= max_len, got {self.min_len}, {self.max_len}")
 
 
-def mask_infected(
-    scores: torch.Tensor, seq: torch.Tensor, positions: torch.Tensor | None = None
-) -> torch.Tensor:
-    """−inf at every user already in the prefix (positions ≤ t) of each scored position t.
-
-    Shapes:
-        scores: (B, L, V+1), or (N, V+1) rows for the N true entries of ``positions`` in row-major
-        order (as ``model.logits(seq, positions)`` returns them); seq: (B, L) tokens; positions:
-        (B, L) bool or None (every position). Returns a new tensor shaped like ``scores``.
-    """
-    width = scores.shape[-1]
-    if positions is None:
-        positions = torch.ones(seq.shape, dtype=torch.bool, device=seq.device)
-    rows, t = positions.nonzero(as_tuple=True)
-    prefix = seq[rows]  # (N, L): the tokens of each scored row's cascade
-    upto = torch.arange(seq.shape[1], device=seq.device)[None, :] <= t[:, None]
-    # END (V) and PAD (V+1) are never hidden; only the (row, user) pairs are touched
-    r, j = (upto & (prefix < width - 1)).nonzero(as_tuple=True)
-    flat = scores.reshape(-1, width)
-    return flat.index_put((r, prefix[r, j]), flat.new_tensor(float("-inf"))).view(scores.shape)
-
-
-def next_user_loss(
-    model: torch.nn.Module, batch: torch.Tensor, *, end_weight: float = 1.0
-) -> torch.Tensor:
-    """Masked cross-entropy of every next adopter, summed over the non-PAD positions of the batch
-    (as NDM's reference code; Adam is insensitive to the scale).
-
-    ``end_weight=0`` reproduces NDM's reference code, where END is never a positive target.
-
-    Shapes:
-        batch: (B, L) tokens from `encode_padded` (users, END, PAD); returns a scalar.
-    """
-    n_users = model.n_users
-    inputs, target = batch[:, :-1], batch[:, 1:]
-    positions = target != pad_token(n_users)
-    scores = mask_infected(model.logits(inputs, positions), inputs, positions)
-    weight = None
-    if end_weight != 1.0:
-        weight = torch.ones(n_users + 1, device=scores.device)
-        weight[end_token(n_users)] = end_weight
-    return F.cross_entropy(scores, target[positions], weight=weight, reduction="sum")
+def cascade_split(bundle: DatasetBundle, seed: int, options: CascadeSplitOptions) -> Split:
+    """The split every sequence model of a run is trained and scored on (see
+    `CascadeSplitOptions`); ``info["dropped_by_length"]`` counts the drops per part."""
+    if bundle.cascades is None:
+        raise CascadeKitError(f"{bundle.name} has no cascades; this task needs cascades")
+    if "train" in bundle.splits and "test" in bundle.splits:
+        split = shipped(bundle, valid_fraction=options.valid_fraction, seed=seed)
+    else:
+        split = random_by_cascade(bundle.cascades, options.fractions, seed=seed)
+    dropped = {}
+    for part in ("train", "valid", "test"):
+        cascades = getattr(split, part)
+        kept = cascades.filter_length(options.min_len, options.max_len)
+        setattr(split, part, kept)
+        dropped[part] = len(cascades) - len(kept)
+    split.info["dropped_by_length"] = dropped
+    split.info["length_range"] = [options.min_len, options.max_len]
+    split.info["sizes_after_length_filter"] = [len(split.train), len(split.valid), len(split.test)]
+    if not len(split.train) or not len(split.test):
+        raise CascadeKitError(
+            f"{bundle.name}: no cascades left in train or test after the length filter "
+            f"{options.min_len}…{options.max_len} (dropped {dropped})"
+        )
+    return split
 
 
 def _eval_batches(lengths: np.ndarray, batch_size: int, cell_budget: int) -> list[np.ndarray]:
@@ -97,7 +92,7 @@ def _eval_batches(lengths: np.ndarray, batch_size: int, cell_budget: int) -> lis
 
 @torch.no_grad()
 def evaluate_next_user(
-    model: SequentialDiffusionModel,
+    model: NextUserScorer,
     cascades: CascadeSet,
     *,
     ks: Sequence[int] = (10, 50, 100),
@@ -144,3 +139,41 @@ def evaluate_next_user(
         "nll": nll / len(all_ranks),
         "positions": int(len(all_ranks)),
     }
+
+
+@dataclass
+class NextUserOptions:
+    """``ks``: the cut-offs of hits@k and MAP@k; ``max_len``: each cascade is scored on its first
+    ``max_len`` users; ``batch_size``: cascades per batch."""
+
+    ks: tuple[int, ...] = (10, 50, 100)
+    max_len: int = 500
+    batch_size: int = 64
+
+
+class NextUser(Task):
+    """Teacher-forced next-adopter ranking (FOREST / DyHGCN / MS-HGAT protocol): hits@k, MAP@k,
+    MRR over every position of every test cascade, infected users masked. Selects on validation
+    MAP@10 (measured on a public Twitter split: the LSTM's NLL-selected epoch gives test hits@10
+    .100, the MAP-selected one .21)."""
+
+    name = "next_user"
+    summary = "teacher-forced next-adopter ranking: hits@k, MAP@k, MRR"
+    split_options = CascadeSplitOptions
+    Options = NextUserOptions
+    protocols = (NextUserScorer,)
+    monitor = ("map@10", "max")
+
+    def build(self, bundle: DatasetBundle, seed: int) -> Split:
+        return cascade_split(bundle, seed, self.split)
+
+    def validator(self) -> Any:
+        return lambda net, valid: evaluate_next_user(net, valid, ks=(10,))
+
+    def evaluate(
+        self, model: Any, split: Split, *, seed: int = 0, progress: bool = False
+    ) -> dict[str, Any]:
+        o = self.options
+        return evaluate_next_user(
+            self.check(model), split.test, ks=o.ks, batch_size=o.batch_size, max_len=o.max_len
+        )

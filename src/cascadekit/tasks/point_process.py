@@ -14,22 +14,31 @@ Given a model fitted on the training events (first 80 % by time) and the real te
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.events import EventLog
+from cascadekit.data.splits import Split, by_event_time
+from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import binned_counts, inverse_l1, pearson
 from cascadekit.models.hawkes.analytics import stationarity
-from cascadekit.models.hawkes.params import HawkesParams
+from cascadekit.simulate.hawkes_params import HawkesParams
+from cascadekit.tasks.base import Task
 
 
+@runtime_checkable
 class FittedHawkes(Protocol):
-    params_: HawkesParams
+    """What the point-process task needs: per-user log-likelihood terms of a window given a
+    history, and the parameters to simulate from."""
 
-    def log_likelihood(
-        self, events: EventLog, *, t_eval_start: float | None = None, per_user: bool = False
-    ) -> Any: ...
+    params_: HawkesParams | None
+
+    def log_likelihood_terms(
+        self, events: EventLog, *, history: EventLog | None = None, window: Any = None
+    ) -> np.ndarray: ...
 
 
 def top_users(train: EventLog, fraction: float) -> np.ndarray:
@@ -122,3 +131,77 @@ def evaluate_point_process(
         "cascades_sim_std": mc.std(axis=0).tolist(),
     }
     return out
+
+
+@dataclass
+class EventSplitOptions:
+    """Train / test by event time (protocols §6): the first ``train_fraction`` of the events train,
+    the rest test; ``max_events`` first keeps only the last that many events (a final time
+    window), bounding the cost on large logs."""
+
+    train_fraction: float = 0.8
+    max_events: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0 < self.train_fraction < 1:
+            raise ValueError(f"train_fraction must be in (0, 1), got {self.train_fraction}")
+        if self.max_events is not None and self.max_events < 2:
+            raise ValueError(f"max_events must be >= 2, got {self.max_events}")
+
+
+def event_split(bundle: DatasetBundle, options: EventSplitOptions) -> Split:
+    """`EventSplitOptions` applied to ``bundle.events``."""
+    events = bundle.events
+    if events is None:
+        raise CascadeKitError(
+            f"{bundle.name} has no marked event log; the point_process task needs one "
+            "(e.g. c4_music2_url, lastfm_hetrec2011_2k, or synthetic_mic)"
+        )
+    if options.max_events is not None and options.max_events < len(events):
+        cut = events.times[len(events) - options.max_events]
+        events = events.window(float(cut), np.nextafter(events.t_end, np.inf))
+    split = by_event_time(events, options.train_fraction)
+    split.info["max_events"] = options.max_events
+    return split
+
+
+@dataclass
+class PointProcessOptions:
+    """``n_simulations`` of the test window compared in ``n_bins`` time bins; log-likelihood of
+    the ``top_fractions`` most active training users; ``max_simulated_events`` caps each
+    simulation (None: 20 × the test events)."""
+
+    n_simulations: int = 5
+    n_bins: int = 20
+    top_fractions: tuple[float, ...] = (0.05, 0.10, 0.25)
+    max_simulated_events: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_simulations < 1 or self.n_bins < 1:
+            raise ValueError("n_simulations and n_bins must be >= 1")
+
+
+class PointProcess(Task):
+    """Held-out log-likelihood and simulation agreement of a fitted marked Hawkes model (MIC
+    paper 002 §7). No per-epoch selection: these models are fitted by Alg. 1, not epochs."""
+
+    name = "point_process"
+    summary = "test log-likelihood and simulated vs real counts of an event log"
+    split_options = EventSplitOptions
+    Options = PointProcessOptions
+    protocols = (FittedHawkes,)
+    monitor = None
+
+    def build(self, bundle: DatasetBundle, seed: int) -> Split:
+        return event_split(bundle, self.split)
+
+    def evaluate(
+        self, model: Any, split: Split, *, seed: int = 0, progress: bool = False
+    ) -> dict[str, Any]:
+        o = self.options
+        model = self.check(model)
+        out = evaluate_point_process(
+            model, split.train, split.test, n_simulations=o.n_simulations, n_bins=o.n_bins,
+            top_fractions=o.top_fractions, seed=seed, max_events=o.max_simulated_events,
+        )  # fmt: skip
+        return {"tau": model.params_.tau, "beta": model.params_.beta, **out}

@@ -2,11 +2,17 @@
 
 ``read(path, fmt)`` dispatches a user's own file or folder to the right reader (the CLI's
 ``convert --format``). Registered datasets name their reader in ``registry.json`` instead.
+``describe(fmt)`` lists a format's reader options (the CLI's ``formats FORMAT``); every reader
+documents its keyword options in an ``Options:`` section of its docstring, one ``name: text`` entry
+each, for it.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +23,13 @@ from cascadekit.errors import CascadeKitError
 FORMATS: dict[str, tuple[str, str]] = {
     "lines": (
         "lines:read_lines_dataset",
-        "folder with cascade.txt / cascadevalid.txt / cascadetest.txt",
+        "folder with cascade.txt / cascadevalid.txt / cascadetest.txt (+ edges.txt)",
     ),
     "lines-file": ("lines:read_lines_file", "one file of `user,timestamp` lines"),
+    "infvae": (
+        "infvae:read_infvae",
+        "Inf-VAE folder: train.txt / val.txt / test.txt (`seed u t u t ...`) + graph.txt",
+    ),
     "mshgat": ("mshgat:read_mshgat", "folder with cascades.txt (+ edges.txt)"),
     "raw-paths": ("deephawkes:read_raw_paths", "DeepHawkes/CasFlow raw path file"),
     "deephawkes": (
@@ -37,11 +47,62 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 def read(path: str | Path, fmt: str, **kwargs: Any) -> DatasetBundle:
     """Read ``path`` with the reader registered for format ``fmt`` (see ``FORMATS``)."""
+    return reader(fmt)(Path(path), **kwargs)
+
+
+def reader(fmt: str) -> Callable[..., DatasetBundle]:
+    """The reader function registered for ``fmt``; an unknown format names the known ones."""
     if fmt not in FORMATS:
         raise CascadeKitError(
             f"unknown format {fmt!r}; known formats: {', '.join(sorted(FORMATS))}"
         )
-    target, _ = FORMATS[fmt]
-    module_name, func_name = target.split(":")
+    module_name, func_name = FORMATS[fmt][0].split(":")
     module = importlib.import_module(f"cascadekit.data.formats.{module_name}")
-    return getattr(module, func_name)(Path(path), **kwargs)
+    return getattr(module, func_name)
+
+
+def describe(fmt: str) -> list[dict[str, Any]]:
+    """One row per parameter of the reader of ``fmt``: ``name``, ``default``, ``required``, and
+    ``description`` (the path's row, first, has the format's description from ``FORMATS``; the
+    options' rows have the one-line text of the reader's ``Options:`` section, "" if missing)."""
+    func = reader(fmt)
+    docs = option_docs(func)
+    rows = []
+    for i, p in enumerate(inspect.signature(func).parameters.values()):
+        required = p.default is inspect.Parameter.empty
+        rows.append(
+            {
+                "name": p.name,
+                "default": None if required else p.default,
+                "required": required,
+                "description": FORMATS[fmt][1] if i == 0 else docs.get(p.name, ""),
+            }
+        )
+    return rows
+
+
+_ENTRY = re.compile(r"(?P<name>\w+): (?P<text>.+)")
+
+
+def option_docs(func: Callable[..., Any]) -> dict[str, str]:
+    """``name → description`` from the ``Options:`` section of ``func``'s docstring.
+
+    The section runs to the first blank or less indented line; an entry is ``name: text`` at the
+    section's indent, and deeper indented lines continue it (joined into one line).
+    """
+    lines = (inspect.getdoc(func) or "").splitlines()
+    start = next((i + 1 for i, line in enumerate(lines) if line.strip() == "Options:"), len(lines))
+    docs: dict[str, str] = {}
+    indent, current = None, None
+    for line in lines[start:]:
+        depth = len(line) - len(line.lstrip())
+        if not line.strip() or depth == 0 or (indent is not None and depth < indent):
+            break
+        indent = depth if indent is None else indent
+        entry = _ENTRY.fullmatch(line.strip()) if depth == indent else None
+        if entry:
+            current = entry["name"]
+            docs[current] = entry["text"]
+        elif current is not None:
+            docs[current] += " " + line.strip()
+    return docs

@@ -89,7 +89,11 @@ def _read_split(
 
 
 def read_c4(folder: str | Path, which: str = "music2") -> DatasetBundle:
-    """Read ``<folder>/<which>.mat`` (``which`` = ``"music2"`` or ``"url"``; see module docstring)."""
+    """Read ``<folder>/<which>.mat`` (see module docstring).
+
+    Options:
+        which: the dataset to read, "music2" or "url".
+    """
     import scipy.io
 
     if which not in ("music2", "url"):

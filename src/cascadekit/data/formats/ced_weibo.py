@@ -186,7 +186,11 @@ def _cascade(
 
 
 def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
-    """Read CED (see module docstring); ``limit`` keeps the first ``limit`` cascades (by ``<n>``)."""
+    """Read CED (see module docstring).
+
+    Options:
+        limit: keep only the first ``limit`` cascades, by file number ``<n>`` (None: all).
+    """
     path = Path(path)
     report = ReadReport(source=str(path))
     originals: dict[str, Any] = {}

@@ -78,7 +78,12 @@ def _cascade_from_paths(
 
 
 def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
-    """A raw path file → one cascade per line (see module docstring); no shipped split."""
+    """A raw path file → one cascade per line (see module docstring); no shipped split.
+
+    Options:
+        repair: keep each user's first adoption (counted in the report) instead of raising
+            FormatError when a user reaches a cascade twice.
+    """
     path = Path(path)
     report = ReadReport(source=str(path))
     vocab = Vocabulary()

@@ -74,7 +74,12 @@ def _ints(path: Path, lineno: int, fields: list[str]) -> list[int]:
 def read_hetrec_lastfm(
     folder: str | Path, *, marks: str = "tags", top: int | None = None
 ) -> DatasetBundle:
-    """Read the HetRec Last.fm folder (see module docstring for what each part holds)."""
+    """Read the HetRec Last.fm folder (see module docstring for what each part holds).
+
+    Options:
+        marks: what an event's mark is, "tags" (the tag used) or "artists" (the tagged artist).
+        top: keep only the events of the ``top`` most used marks (None: all; drops counted).
+    """
     if marks not in _MARK_FILES:
         raise ValueError(f"marks must be 'tags' or 'artists', got {marks!r}")
     if top is not None and top < 1:

@@ -8,6 +8,11 @@ FOREST twitter). Order within a line is the infection order.
 Strict by default: a token without ``,time``, a non-numeric time, a user repeated within a cascade
 or times that go backwards raise FormatError naming file and line. ``repair=True`` instead keeps
 each user's first adoption and stable-sorts by time, counting both repairs in the ReadReport.
+
+A dataset folder may also hold a social graph, ``edges.txt`` (the name MS-HGAT / DyHGCN give it),
+read with `tabular.read_edge_list` (``src dst`` or ``src,dst`` per line, arcs as listed unless
+``directed=False``) over the same vocabulary; graph-only users come after the cascade users and are
+counted (``graph_only_users``). With it a shipped split and a graph travel together (NDM+SN).
 """
 
 from __future__ import annotations
@@ -115,18 +120,36 @@ def is_number(s: str) -> bool:
 
 
 def read_lines_file(path: str | Path, *, repair: bool = False) -> DatasetBundle:
-    """One file of cascade lines as a bundle without splits."""
+    """One file of cascade lines as a bundle without splits.
+
+    Options:
+        repair: keep each user's first adoption and stable-sort each cascade by time (both counted
+            in the report) instead of raising FormatError.
+    """
     cascades, report = read_cascade_lines(path, repair=repair)
     return DatasetBundle(name=Path(path).stem, cascades=cascades, report=report)
 
 
 def read_lines_dataset(
-    folder: str | Path, *, repair: bool = False, name: str | None = None
+    folder: str | Path,
+    *,
+    repair: bool = False,
+    name: str | None = None,
+    graph_file: str | None = "edges.txt",
+    directed: bool = True,
 ) -> DatasetBundle:
     """A folder holding any of cascade.txt / cascadevalid.txt / cascadetest.txt → shipped splits.
 
-    All splits share one vocabulary (train users first, in first-seen order). Cascade ids are
-    ``<split>:<line>`` so they stay unique across files.
+    All splits share one vocabulary (train users first, in first-seen order) with the graph, when
+    ``graph_file`` is in the folder. Cascade ids are ``<split>:<line>`` so they stay unique across
+    files.
+
+    Options:
+        repair: keep each user's first adoption and stable-sort each cascade by time (both counted
+            in the report) instead of raising FormatError.
+        name: bundle name (default: the folder's name).
+        graph_file: social graph file in the folder, read when present (None: never read one).
+        directed: keep the graph's arcs as listed (False: each line is an undirected edge).
     """
     folder = Path(folder)
     present = {k: folder / f for k, f in SPLIT_FILES.items() if (folder / f).is_file()}
@@ -144,7 +167,18 @@ def read_lines_dataset(
         parts.append(part)
     cascades = CascadeSet.concat(parts)
     report.source = str(folder)
-    return DatasetBundle(name=name or folder.name, cascades=cascades, splits=splits, report=report)
+    graph = None
+    if graph_file is not None and (folder / graph_file).is_file():
+        from cascadekit.data.formats.tabular import read_edge_list  # tabular imports this module
+
+        n_adopters = len(cascades.vocab)
+        graph = read_edge_list(
+            folder / graph_file, cascades.vocab, directed=directed, report=report
+        )
+        report.add("graph_only_users", len(cascades.vocab) - n_adopters)
+    return DatasetBundle(
+        name=name or folder.name, cascades=cascades, splits=splits, graph=graph, report=report
+    )
 
 
 def format_time(t: float) -> str:

@@ -82,7 +82,13 @@ def read_melcup(
     *,
     actions: tuple[str, ...] = ("retweet",),
 ) -> DatasetBundle:
-    """Read one of the two datasets (see module docstring)."""
+    """Read one of the two datasets (see module docstring).
+
+    Options:
+        which: the dataset to read, "MelCup17" or "Darwin".
+        period: status files to read, "lrn" (learning), "eva" (evaluation) or "all" (both).
+        actions: which actions make a user adopt: any of "retweet", "reply", "quote".
+    """
     if which not in ("MelCup17", "Darwin"):
         raise ValueError(f"which must be 'MelCup17' or 'Darwin', got {which!r}")
     if period not in ("all", "lrn", "eva"):

@@ -5,10 +5,11 @@ usual). Android / Christianity lines start with a *seed* user that has no timest
 (``seed u t,u t,...``). The seed is always kept as per-cascade metadata ``meta["seed"]`` (raw id,
 "" for a line without one). By default it is not an adoption: the adoptions are the timed items,
 which is what the datasets' SOURCE.md statistics count (android: 679 cascades, 28,343 adoptions,
-2,925 adopting users). ``seed_as_adopter=True`` follows the MS-HGAT / Inf-VAE data loaders instead:
-the seed is prepended as the root adoption with the first item's timestamp (android then has
-28,343 + 679 adoptions). ``seed_column="auto"`` detects the seed from the first item having three
-tokens; True / False force it.
+2,925 adopting users). ``seed_as_adopter=True`` follows the MS-HGAT data loader instead: the seed
+is prepended as the root adoption with the first item's timestamp (android then has 28,343 + 679
+adoptions; Inf-VAE's own loader of its ``train.txt`` files, `infvae`, prepends it at time 0).
+``seed_column="auto"`` detects the seed from the first item having three tokens; True / False
+force it.
 
 ``edges.txt``: ``u,v`` per line, both directions listed in the files we know; stored as directed
 arcs exactly as listed. Graph users that never adopt are added to the vocabulary after the adopters
@@ -45,6 +46,14 @@ def read_mshgat(
 
     See the module docstring for the seed (``seed_column``, ``seed_as_adopter``). Cascade ids are
     the 1-based line numbers.
+
+    Options:
+        repair: keep each user's first adoption and stable-sort each cascade by time (both counted
+            in the report) instead of raising FormatError.
+        seed_column: whether lines start with a seed user without a timestamp: "auto" (a first
+            item of three tokens), True or False.
+        seed_as_adopter: make the seed the first adoption at the first item's time (the MS-HGAT
+            loader) instead of metadata only.
     """
     folder = Path(folder)
     path = folder / "cascades.txt"

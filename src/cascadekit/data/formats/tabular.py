@@ -48,8 +48,17 @@ def read_event_csv(
     repair: bool = False,
     delimiter: str = ",",
 ) -> DatasetBundle:
-    """Read a CSV event table with a header row (see module docstring); ``time_col=None`` reads
-    untimed cascades in file order."""
+    """Read a CSV event table with a header row (see module docstring).
+
+    Options:
+        cascade_col: header name of the cascade id column.
+        user_col: header name of the user id column.
+        time_col: header name of the time column (None: untimed cascades in file order).
+        parent_col: header name of the parent user column (None: no repost tree).
+        repair: keep each user's first adoption and stable-sort each cascade by time (both counted
+            in the report) instead of raising FormatError.
+        delimiter: the field separator.
+    """
     path = Path(path)
     report = ReadReport(source=str(path))
     wanted = [c for c in (cascade_col, user_col, time_col, parent_col) if c is not None]
@@ -97,7 +106,16 @@ def read_event_parquet(
     repair: bool = False,
 ) -> DatasetBundle:
     """Read a Parquet event table (same columns and rules as ``read_event_csv``; errors name the
-    1-based row as the line). Id columns of any type are read as their string form."""
+    1-based row as the line). Id columns of any type are read as their string form.
+
+    Options:
+        cascade_col: name of the cascade id column.
+        user_col: name of the user id column.
+        time_col: name of the time column (None: untimed cascades in row order).
+        parent_col: name of the parent user column (None: no repost tree).
+        repair: keep each user's first adoption and stable-sort each cascade by time (both counted
+            in the report) instead of raising FormatError.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
 

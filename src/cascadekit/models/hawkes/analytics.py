@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy.linalg import expm, solve
 
-from cascadekit.models.hawkes.params import HawkesParams
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 # Largest U·C for which the linear-mixing split is solved with the (U·C)² Kronecker system.
 _MAX_KRON = 4096

@@ -45,7 +45,7 @@ from cascadekit.models.hawkes.likelihood import (
     user_loglik,
     user_terms,
 )
-from cascadekit.models.hawkes.params import VARIANTS, HawkesParams, Phi
+from cascadekit.simulate.hawkes_params import VARIANTS, HawkesParams, Phi
 
 MU_FLOOR = 1e-10
 

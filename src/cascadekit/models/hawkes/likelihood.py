@@ -31,7 +31,7 @@ import scipy.sparse as sp
 from scipy.special import logsumexp, softmax
 
 from cascadekit.data.events import EventLog
-from cascadekit.models.hawkes.params import HawkesParams, Phi
+from cascadekit.simulate.hawkes_params import HawkesParams, Phi
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The quickstart scenarios `cascadekit quickstart` runs (embedded synthetic defaults)."""
