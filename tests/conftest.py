@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fake_registry import FakeDataset, install_fake_dataset
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -21,3 +22,9 @@ def mirror() -> Path:
     if not env:
         pytest.skip("CASCADEKIT_MIRROR is not set: real-data tests need the dataset mirror")
     return Path(env)
+
+
+@pytest.fixture
+def fake_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDataset:
+    """A tiny registered dataset with its own mirror and cache home (see tests/fake_registry.py)."""
+    return install_fake_dataset(tmp_path, monkeypatch)

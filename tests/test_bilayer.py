@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cascadekit.models.hawkes.params import HawkesParams
 from cascadekit.report.bilayer import bilayer, render_html, render_png
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 
 @pytest.fixture

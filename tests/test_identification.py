@@ -10,7 +10,7 @@ from torch import nn
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.models.base import end_token, pad_token
-from cascadekit.models.lstm import LSTMConfig, LSTMNextUser
+from cascadekit.models.lstm import LSTMConfig, LSTMNet
 from cascadekit.models.ndm import NDMConfig, NDMNet
 from cascadekit.tasks.identification import (
     evaluate_identification,
@@ -165,7 +165,7 @@ def _random_set(n_users: int, n: int, seed: int) -> CascadeSet:
 
 def test_same_seed_same_numbers_and_seed_matters() -> None:
     torch.manual_seed(0)
-    net = LSTMNextUser(15, LSTMConfig(embedding_dim=8, hidden_dim=8))
+    net = LSTMNet(15, LSTMConfig(embedding_dim=8, hidden_dim=8))
     data = _random_set(15, 12, 0)
     a = evaluate_identification(net, data, n_samples=40, seed=3, progress=False)
     b = evaluate_identification(net, data, n_samples=40, seed=3, progress=False)

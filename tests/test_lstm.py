@@ -11,7 +11,7 @@ import torch
 
 from cascadekit import datasets
 from cascadekit.data import CascadeSet, Vocabulary
-from cascadekit.models.lstm import LSTMConfig, LSTMModel
+from cascadekit.models.lstm import LSTM, LSTMConfig
 from cascadekit.tasks.next_user import evaluate_next_user
 from cascadekit.training import TrainConfig
 
@@ -25,9 +25,9 @@ def successor_cascades(n: int, seed: int) -> CascadeSet:
     )
 
 
-def small(seed: int = 0, epochs: int = 15) -> LSTMModel:
+def small(seed: int = 0, epochs: int = 15) -> LSTM:
     cfg = TrainConfig(max_epochs=epochs, lr=0.02, progress=False, seed=seed)
-    return LSTMModel(LSTMConfig(embedding_dim=16, hidden_dim=32), cfg)
+    return LSTM(LSTMConfig(embedding_dim=16, hidden_dim=32), cfg)
 
 
 def test_learns_successor_rule_and_round_trips(tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_learns_successor_rule_and_round_trips(tmp_path: Path) -> None:
         lg, state = model.module_.step(state, seq[:, t])
         assert torch.allclose(lg, full[:, t], atol=1e-5)
     # save / load restores identical logits and configs
-    back = LSTMModel.load(model.save(tmp_path / "m"))
+    back = LSTM.load(model.save(tmp_path / "m"))
     assert torch.equal(back.module_.logits(seq), full)
     assert back.config == model.config and back.train_config == model.train_config
 
@@ -69,7 +69,7 @@ def test_real_data_irvine(mirror: Path, monkeypatch: pytest.MonkeyPatch) -> None
     train = bundle.cascades.subset(bundle.splits["train"])
     test = bundle.cascades.subset(bundle.splits["test"])
     dropped = len(test) - len(test.filter_length(2, 500))
-    model = LSTMModel(LSTMConfig(), TrainConfig(max_epochs=5, progress=False)).fit(train)
+    model = LSTM(LSTMConfig(), TrainConfig(max_epochs=5, progress=False)).fit(train)
     out = evaluate_next_user(model.module_, test)
     # every test adopter after the first, plus END, is one position: 663 events in 47 cascades
     assert dropped == 0 and out["positions"] == 663
@@ -89,13 +89,13 @@ def test_estimator_resume_equals_uninterrupted(tmp_path: Path) -> None:
 def test_reference_style_training_keeps_last_epoch_and_never_targets_end() -> None:
     torch.set_num_threads(1)
     cfg = TrainConfig(max_epochs=8, lr=0.03, progress=False, select="last", patience=1)
-    ref = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0), cfg)
+    ref = LSTM(LSTMConfig(embedding_dim=8, hidden_dim=8, end_weight=0.0), cfg)
     ref.fit(successor_cascades(100, 0), successor_cascades(20, 1))
     assert ref.fit_result_.monitor is None and ref.fit_result_.kept_epoch == 7
     assert ref.fit_result_.epochs_run == 8
     # END never a target: after the 4th adopter (where END is the truth) the reference-style
     # model gives END far less probability than the same LSTM trained with END as a target
-    with_end = LSTMModel(LSTMConfig(embedding_dim=8, hidden_dim=8), cfg)
+    with_end = LSTM(LSTMConfig(embedding_dim=8, hidden_dim=8), cfg)
     with_end.fit(successor_cascades(100, 0), successor_cascades(20, 1))
     seq = torch.tensor([[0, 1, 2, 3]])
     p_end = [m.module_.logits(seq)[0, -1].softmax(-1)[12].item() for m in (ref, with_end)]

@@ -137,7 +137,7 @@ def test_cli_resumes_a_killed_training_run(tmp_path: Path, monkeypatch: pytest.M
     from cascadekit.models import lstm
 
     calls = {"n": 0}
-    original = lstm.LSTMModel._batches
+    original = lstm.LSTM._batches
 
     def dies_in_epoch_3(self, train, epoch):  # noqa: ANN001, ANN202
         if epoch == 2:
@@ -145,12 +145,12 @@ def test_cli_resumes_a_killed_training_run(tmp_path: Path, monkeypatch: pytest.M
         calls["n"] += 1
         return original(self, train, epoch)
 
-    monkeypatch.setattr(lstm.LSTMModel, "_batches", dies_in_epoch_3)
+    monkeypatch.setattr(lstm.LSTM, "_batches", dies_in_epoch_3)
     with pytest.raises(KeyboardInterrupt):
         pipeline.train(
             "lstm", "synthetic", tmp_path / "cut", task="next_user", options=opts, data_options=data
         )
-    monkeypatch.setattr(lstm.LSTMModel, "_batches", original)
+    monkeypatch.setattr(lstm.LSTM, "_batches", original)
     args = ["train", "lstm", "--data", "synthetic", "--data-set", "n_users=60", "--data-set",
             "n_cascades=200", "--task", "next_user", "--set", "epochs=4", "--set", "progress=false",
             "--out", str(tmp_path / "cut"), "--resume"]  # fmt: skip

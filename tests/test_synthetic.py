@@ -7,8 +7,8 @@ import pytest
 from scipy.sparse.csgraph import breadth_first_order
 
 from cascadekit.data import SocialGraph, Vocabulary
-from cascadekit.data.synthetic import random_graph, synthetic_cascades
 from cascadekit.simulate.ic import simulate_ic
+from cascadekit.simulate.synthetic import random_graph, synthetic_cascades
 
 
 def graph(src: list[int], dst: list[int], n: int) -> SocialGraph:

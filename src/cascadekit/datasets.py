@@ -9,6 +9,10 @@ Where files come from, in order:
 Every file is verified by sha256 before use. A verified file is never downloaded again, and its
 hash is not recomputed while its size and modification time stay the same (kept in
 ``<home>/verified.json``). A mismatch is an error that names the file.
+
+Parsing can take seconds (CED: ~10 s), so ``load`` keeps the bundle it parsed as a Parquet folder
+(``DatasetBundle.save``) under ``<home>/processed/<name>/<key>/`` and reads that on the next call
+(see ``load`` for the key). The raw files are verified before a cached bundle is used, as before.
 """
 
 from __future__ import annotations
@@ -16,13 +20,17 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import logging
 import os
 import shutil
+import sys
 import tempfile
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from cascadekit.data.bundle import DatasetBundle
@@ -31,6 +39,12 @@ from cascadekit.errors import CascadeKitError, ChecksumError, UnknownDatasetErro
 MIRROR_ENV = "CASCADEKIT_MIRROR"
 HOME_ENV = "CASCADEKIT_HOME"
 _REGISTRY_FILE = Path(__file__).with_name("registry.json")
+# Layout of a processed-cache entry (this module's manifest + DatasetBundle.save's folder). Bump it
+# when that layout changes in a way the reader-source hash below does not see.
+PROCESSED_CACHE_VERSION = 1
+_MANIFEST = "processed.json"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -241,22 +255,160 @@ def locate(name: str, *, download: bool = True, progress: bool = True) -> Path:
     return folder
 
 
+def reader_version(module: ModuleType) -> str:
+    """sha256 over the source of a reader module and of every cascadekit module it uses.
+
+    The modules are found by following the reader module's globals (imported modules, and the
+    modules that define imported classes and functions), transitively, so editing the reader or a
+    helper it calls (``lines.clean_sequence``, ``CascadeSet``, ``DatasetBundle``) invalidates the
+    processed cache without anyone bumping a number. Imports inside function bodies are not seen.
+    """
+    seen: dict[str, ModuleType] = {}
+    todo = [module]
+    while todo:
+        m = todo.pop()
+        if m.__name__ in seen or not m.__name__.startswith("cascadekit."):
+            continue
+        seen[m.__name__] = m
+        for value in vars(m).values():
+            if isinstance(value, ModuleType):
+                todo.append(value)
+                continue
+            owner = getattr(value, "__module__", None)
+            if isinstance(owner, str) and owner in sys.modules:
+                todo.append(sys.modules[owner])
+    h = hashlib.sha256()
+    for mod_name in sorted(seen):
+        source = getattr(seen[mod_name], "__file__", None)
+        if source:
+            h.update(mod_name.encode() + b"\0" + Path(source).read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class _ProcessedEntry:
+    """Where one parsed bundle is cached, and what its key was computed from."""
+
+    path: Path
+    inputs: dict[str, Any]
+
+
+def _processed_entry(
+    spec: DatasetSpec, folder: Path, reader: ModuleType, options: dict[str, Any]
+) -> _ProcessedEntry | None:
+    """The cache entry for these inputs; None when the options are not JSON (then not cached)."""
+    inputs = {
+        "cache_version": PROCESSED_CACHE_VERSION,
+        "dataset": spec.name,
+        "reader": spec.reader,
+        "reader_version": reader_version(reader),
+        "reader_path": spec.reader_path,
+        "options": options,
+        # readers put their input path into the bundle (report.source), so it is part of the key
+        "folder": str(folder),
+        "files": {f.path: f.sha256 for f in spec.files},
+    }
+    try:
+        canonical = json.dumps(inputs, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError):
+        log.debug("%s: reader options %r are not JSON; not cached", spec.name, options)
+        return None
+    key = hashlib.sha256(canonical.encode()).hexdigest()
+    # kept as JSON gives them back, to compare with the manifest of an entry
+    return _ProcessedEntry(data_home() / "processed" / spec.name / key, json.loads(canonical))
+
+
+def _read_processed(entry: _ProcessedEntry) -> DatasetBundle | None:
+    """The cached bundle, or None on a miss; an entry that fails any check is deleted."""
+    if not entry.path.exists():
+        return None
+    try:
+        manifest = json.loads((entry.path / _MANIFEST).read_text(encoding="utf-8"))
+        if manifest["inputs"] != entry.inputs:
+            raise ValueError("manifest was written for other inputs")
+        for file_name, digest in manifest["bundle_files"].items():
+            if sha256_file(entry.path / file_name) != digest:
+                raise ValueError(f"{file_name} changed since it was written")
+        bundle = DatasetBundle.load(entry.path)
+        # DatasetBundle.save sorts these two; restore the reader's order so the bundle is identical
+        bundle.event_splits = {k: bundle.event_splits[k] for k in manifest["order"]["event_splits"]}
+        counts = bundle.report.counts
+        bundle.report.counts = type(counts)({k: counts[k] for k in manifest["order"]["counts"]})
+    except Exception as e:  # any damage: rebuild rather than fail the load
+        log.warning("discarding unreadable processed cache entry %s (%s)", entry.path, e)
+        shutil.rmtree(entry.path, ignore_errors=True)
+        return None
+    return bundle
+
+
+def _write_processed(entry: _ProcessedEntry, bundle: DatasetBundle) -> None:
+    """Save ``bundle`` into a temporary folder beside the entry, then rename it into place.
+
+    The rename is atomic, so a crash leaves at most an unused ``.*.tmp`` folder, never an entry
+    that loads. Failing to write (read-only home, a bundle that cannot round-trip) only costs
+    parsing again next time.
+    """
+    try:
+        if json.loads(json.dumps(bundle.info)) != bundle.info:
+            raise ValueError("bundle.info does not survive JSON unchanged")
+        entry.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = entry.path.with_name(f".{entry.path.name}.{uuid.uuid4().hex}.tmp")
+        tmp.mkdir()  # not mkdtemp: the entry gets the usual permissions, not 0700
+        try:
+            bundle.save(tmp)
+            manifest = {
+                "inputs": entry.inputs,
+                "bundle_files": {p.name: sha256_file(p) for p in sorted(tmp.iterdir())},
+                "order": {
+                    "event_splits": list(bundle.event_splits),
+                    "counts": list(bundle.report.counts),
+                },
+            }
+            (tmp / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+            try:
+                os.rename(tmp, entry.path)
+            except OSError:
+                if not (entry.path / _MANIFEST).is_file():
+                    raise
+                # another process wrote the same entry meanwhile: keep theirs
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except Exception as e:
+        log.warning("could not cache the parsed %s in %s (%s)", bundle.name, entry.path, e)
+
+
 def load(
-    name: str, *, download: bool = True, progress: bool = True, **reader_kwargs: Any
+    name: str,
+    *,
+    download: bool = True,
+    progress: bool = True,
+    cache: bool = True,
+    **reader_kwargs: Any,
 ) -> DatasetBundle:
     """Read dataset ``name`` with its registered reader into a DatasetBundle.
 
     Keyword arguments override the registry's reader arguments (e.g. ``which="url"`` for
     ``c4_music2_url``, ``marks="artists"`` for ``lastfm_hetrec2011_2k``).
+
+    The raw files are always verified first (``locate``). Then, unless ``cache=False``, the bundle
+    is read from the processed cache, ``<home>/processed/<name>/<key>/``, where the key is the
+    sha256 of: the registry's sha256 of every file of the dataset, the reader and its arguments,
+    the folder read, ``reader_version`` (a hash of the reader's source and the cascadekit modules
+    it uses) and ``PROCESSED_CACHE_VERSION`` (the entry layout). On a miss the reader runs and its
+    bundle is saved there; an entry that fails its own checksums is deleted and rebuilt. Options
+    that are not JSON values are never cached. Delete ``<home>/processed`` to reclaim the space.
     """
     spec = get(name)
     folder = locate(name, download=download, progress=progress)
     module_name, func_name = spec.reader.split(":")
     module = importlib.import_module(f"cascadekit.data.formats.{module_name}")
-    reader = getattr(module, func_name)
-    bundle: DatasetBundle = reader(
-        folder / spec.reader_path, **{**spec.reader_kwargs, **reader_kwargs}
-    )
+    options = {**spec.reader_kwargs, **reader_kwargs}
+    entry = _processed_entry(spec, folder, module, options) if cache else None
+    bundle = None if entry is None else _read_processed(entry)
+    if bundle is None:
+        bundle = getattr(module, func_name)(folder / spec.reader_path, **options)
+        if entry is not None:
+            _write_processed(entry, bundle)
     bundle.name = name
     bundle.info.setdefault("source", spec.repository + "@" + spec.commit)
     bundle.info.setdefault("citation", spec.license_and_citation)

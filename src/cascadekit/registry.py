@@ -137,7 +137,7 @@ MODELS: dict[str, ModelSpec] = {
             "reference_code",
         ),
         ModelSpec(
-            "lstm", "cascadekit.models.lstm:LSTMModel", "LSTM next-adopter baseline (NDM §5.1)",
+            "lstm", "cascadekit.models.lstm:LSTM", "LSTM next-adopter baseline (NDM §5.1)",
             _SEQ, "cascadekit.models.lstm:PRESETS", "default",
         ),
         ModelSpec(
@@ -174,6 +174,12 @@ def model(name: str) -> ModelSpec:
     if name not in MODELS:
         raise CascadeKitError(f"unknown model {name!r}; available: {', '.join(sorted(MODELS))}")
     return MODELS[name]
+
+
+def create(name: str, preset: str | None = None, **options: Any) -> Any:
+    """A new, unfitted estimator of registered model ``name`` with ``preset`` and ``options``:
+    ``create("ndm", "reference_code", max_epochs=20)``."""
+    return model(name).create(preset, options)
 
 
 def task_class(name: str) -> type[Task]:

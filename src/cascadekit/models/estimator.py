@@ -86,8 +86,9 @@ class TorchEstimator:
     ) -> TorchEstimator:
         """Train on ``train``, select the epoch on ``valid`` (carved from train with the seed by
         `data.splits.carve_validation` when None). Test data never enters. ``validator`` and
-        ``monitor`` come from the task (`tasks.base.Task`); without them the model's own
-        validation loss selects. ``TrainConfig.select`` may override either ("last", a metric)."""
+        ``monitor`` come from the task (`tasks.base.Task`) and are used when
+        ``TrainConfig.select == "task"``; otherwise (and without them) the model's own validation
+        (`_validate`) is recorded and selects ("last": the final epoch; a metric name: that one)."""
         tc = self.train_config
         if valid is None:
             keep, held = carve_validation(len(train), seed=tc.seed)
@@ -97,6 +98,10 @@ class TorchEstimator:
         torch.manual_seed(tc.seed)
         self.meta_ = self._build_meta(train)
         self.module_ = self._build(self.meta_)
+        # only selection by the task's metric pays for the task's validator (identification
+        # samples every epoch); "last" and named metrics use the model's own cheap validation
+        if tc.select != "task":
+            validator = None
         check = validator or (lambda m, v: self._validate(m, v))
         result: TrainResult = fit(
             self.module_,

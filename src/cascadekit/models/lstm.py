@@ -45,7 +45,7 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-class LSTMNextUser(nn.Module):
+class LSTMNet(nn.Module):
     """Embedding → one-layer LSTM → dropout → linear scores over users + END."""
 
     def __init__(self, n_users: int, config: LSTMConfig) -> None:
@@ -77,11 +77,11 @@ class LSTMNextUser(nn.Module):
         return self.out(self.drop(h[:, 0])), state
 
 
-class LSTMModel(SequenceEstimator):
-    """Estimator: ``LSTMModel(LSTMConfig(), TrainConfig()).fit(train, valid)``."""
+class LSTM(SequenceEstimator):
+    """Estimator: ``LSTM(LSTMConfig(), TrainConfig()).fit(train, valid)``."""
 
     name = "lstm"
     config_class = LSTMConfig
 
-    def _build(self, meta: dict) -> LSTMNextUser:
-        return LSTMNextUser(meta["n_users"], self.config)
+    def _build(self, meta: dict) -> LSTMNet:
+        return LSTMNet(meta["n_users"], self.config)

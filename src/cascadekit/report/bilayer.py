@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cascadekit.models.hawkes.params import HawkesParams
+from cascadekit.simulate.hawkes_params import HawkesParams
 
 LAYER_GAP = 1.6  # vertical offset of the user layer in the oblique projection
 SQUASH = 0.35  # how flat each layer looks (0 = a line, 1 = seen from above)
@@ -156,10 +156,14 @@ def bilayer(
 
 
 def render_png(layer: BiLayer, path: str | Path, *, title: str = "") -> Path:
-    from cascadekit.report.plots import plt, save_figure
+    """The static picture (PNG) of the bi-layer layout, for reports and papers."""
+    from matplotlib.figure import Figure
+
+    from cascadekit.report.plots import save_figure
 
     up, cp = layer.project()
-    fig, ax = plt.subplots(figsize=(7, 6), dpi=130)
+    fig = Figure(figsize=(7, 6), dpi=130)
+    ax = fig.subplots()
     for lift in (0.0, LAYER_GAP):  # layer planes
         corners = np.array([[-1.3, -1.3], [1.3, -1.3], [1.3, 1.3], [-1.3, 1.3], [-1.3, -1.3]])
         proj = np.stack(

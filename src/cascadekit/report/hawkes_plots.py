@@ -1,7 +1,7 @@
 """Figures of the MIC paper (002 §7): cascade curves (Fig. 3/5), log-likelihood against the training
 fraction (Fig. 4), ranked activity (Fig. 6/7) and log-likelihood-ratio heatmaps (Fig. 2).
 
-Every function writes one PNG (Agg backend via `report.plots`) and returns its path.
+Every function writes one PNG (`report.plots.save_figure`, no pyplot) and returns its path.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from cascadekit.report.plots import plt, save_figure
+from cascadekit.report.plots import save_figure
 
 
 def plot_cascade_curves(
@@ -36,7 +37,8 @@ def plot_cascade_curves(
         if a.shape != (len(t), n_c):
             raise ValueError(f"curve {name!r} must be ({len(t)}, {n_c}), got {a.shape}")
     names = list(cascade_names) if cascade_names is not None else [str(c) for c in range(n_c)]
-    fig, axes = plt.subplots(1, n_c, figsize=(3.2 * n_c, 3.0), dpi=110, squeeze=False)
+    fig = Figure(figsize=(3.2 * n_c, 3.0), dpi=110)
+    axes = fig.subplots(1, n_c, squeeze=False)
     for c, ax in enumerate(axes[0]):
         for name, a in arrays.items():
             style = "--" if "analytic" in name else "-"
@@ -70,7 +72,8 @@ def plot_ranked_activity(
     if not real.shape == mean.shape == std.shape:
         raise ValueError("real, sim_mean and sim_std must have the same length")
     rank = np.arange(1, len(real) + 1)
-    fig, ax = plt.subplots(figsize=(5, 3.4), dpi=110)
+    fig = Figure(figsize=(5, 3.4), dpi=110)
+    ax = fig.subplots()
     ax.plot(rank, real, "k-", label="real")
     ax.plot(rank, mean, "-", color="tab:red", label="simulated (mean ± sd)")
     ax.fill_between(rank, np.maximum(mean - std, 0.5), mean + std, color="tab:red", alpha=0.2)
@@ -95,7 +98,8 @@ def plot_loglik_vs_fraction(
         fractions: (F,); series[name]: (F,)
     """
     x = np.asarray(fractions, dtype=float)
-    fig, ax = plt.subplots(figsize=(5, 3.4), dpi=110)
+    fig = Figure(figsize=(5, 3.4), dpi=110)
+    ax = fig.subplots()
     for name, ys in series.items():
         if len(ys) != len(x):
             raise ValueError(f"series {name!r} has {len(ys)} values for {len(x)} fractions")
@@ -128,14 +132,8 @@ def plot_ratio_heatmaps(
             )
     lo = min(float(a.min()) for a in arrays.values())
     hi = max(float(a.max()) for a in arrays.values())
-    fig, axes = plt.subplots(
-        1,
-        len(arrays),
-        figsize=(3.4 * len(arrays) + 0.8, 3.4),
-        dpi=110,
-        squeeze=False,
-        layout="constrained",
-    )
+    fig = Figure(figsize=(3.4 * len(arrays) + 0.8, 3.4), dpi=110, layout="constrained")
+    axes = fig.subplots(1, len(arrays), squeeze=False)
     image = None
     for ax, (name, a) in zip(axes[0], arrays.items(), strict=True):
         image = ax.imshow(a, origin="lower", cmap="viridis", vmin=lo, vmax=hi, aspect="auto")
@@ -147,6 +145,4 @@ def plot_ratio_heatmaps(
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.9)
     if title:
         fig.suptitle(title)
-    fig.savefig(path)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path)
