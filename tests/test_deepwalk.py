@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from cascadekit.data import SocialGraph, Vocabulary
 from cascadekit.graph.deepwalk import DeepWalkConfig, deepwalk, random_walks
@@ -36,6 +37,7 @@ def test_walks_only_follow_arcs_and_stay_on_sinks() -> None:
 
 
 def test_embeddings_are_seeded_and_separate_communities() -> None:
+    pytest.importorskip("gensim")  # skip-gram (the `graph` extra)
     g = two_cliques()
     cfg = DeepWalkConfig(dim=16, walk_length=20, walks_per_node=20, window=3, epochs=2, seed=3)
     emb = deepwalk(g, cfg)

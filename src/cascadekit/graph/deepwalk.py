@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cascadekit.data.graph import SocialGraph
+from cascadekit.errors import CascadeKitError
 
 
 @dataclass
@@ -64,7 +65,12 @@ def deepwalk(graph: SocialGraph, config: DeepWalkConfig | None = None) -> np.nda
     Shapes:
         return: (V, config.dim) float32, row i = user i of the graph's vocabulary.
     """
-    from gensim.models import Word2Vec
+    try:
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise CascadeKitError(
+            "DeepWalk (NDM+SN) needs gensim: pip install 'cascadekit[graph]'"
+        ) from None
 
     cfg = config or DeepWalkConfig()
     walks = random_walks(
