@@ -385,6 +385,8 @@ def models_cmd(
 
     if name is None:
         table = Table("model", "what", "tasks (first = default)", "presets (default first)")
+        for column in table.columns:
+            column.overflow = "fold"
         for spec in registry.MODELS.values():
             presets = sorted(spec.preset_table(), key=lambda p: p != spec.default_preset)
             table.add_row(spec.name, spec.summary, ", ".join(spec.tasks), ", ".join(presets))
@@ -394,7 +396,15 @@ def models_cmd(
     out.print(f"[bold]{d['name']}[/] — {d['summary']}; tasks: {', '.join(d['tasks'])}")
     for pname, p in d["presets"].items():
         mark = " (default)" if pname == d["default_preset"] else ""
-        out.print(f"preset [bold]{pname}[/]{mark} [{p['source']}]: {p['doc']}", highlight=False)
+        source = {
+            "code": "the authors' code",
+            "paper": "the paper's text",
+            "toolkit": "ours, measured",
+        }
+        out.print(
+            f"preset [bold]{pname}[/]{mark} — from {source.get(p['source'], p['source'])}: {p['doc']}",
+            highlight=False,
+        )
         out.print(f"    model {p['model']} train {p['train']}", highlight=False)
     for title, key in (
         ("model options", "model_options"),

@@ -80,7 +80,7 @@ PRESETS: dict[str, Preset] = {
         "the authors' code, which made Tables 2/3: END never a target, Conv1d bias, the first "
         "generated user scored before the LayerNorm, Noam schedule, the last epoch kept. 50 "
         "epochs, not the code's 20: on small sets 20 epochs end inside the 1000-step warm-up "
-        "(ndm_irvine, 16 batches an epoch: Macro/Micro-F1 .038/.072 after 20 epochs, "
+        "(ndm_irvine, 12 batches an epoch: Macro/Micro-F1 .038/.072 after 20 epochs, "
         ".084/.112 after 50; paper .076/.108); Tables 2/3 on lastfm/twitter used epochs=20",
         "code",
         model=_REFERENCE,
