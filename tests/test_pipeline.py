@@ -252,3 +252,20 @@ def test_adding_a_model_is_one_registry_entry(
         assert res.exit_code == 0, res.output
     res = runner.invoke(app, ["models", "toy"])
     assert res.exit_code == 0 and "tiny" in res.stdout and "dim" in res.stdout
+
+
+def test_size_identification_is_bounded_and_refuses_models_that_never_stop(tmp_path: Path) -> None:
+    data = {"n_users": 60, "n_cascades": 200}
+    small = {"embedding_dim": 8, "n_heads": 2, "head_dim": 4, "epochs": 1, "progress": False}
+    pipeline.train("ndm", "synthetic", tmp_path / "ref", options=small, data_options=data)
+    with pytest.raises(CascadeKitError, match="END never a target"):
+        pipeline.evaluate(tmp_path / "ref", "size_identification")
+    pipeline.train(
+        "ndm", "synthetic", tmp_path / "paper", preset="paper", options=small, data_options=data
+    )
+    out = pipeline.evaluate(tmp_path / "paper", "size_identification", options={"n_samples": 4})
+    info = RunInfo.load(tmp_path / "paper")
+    cls, bundle = pipeline.run_split(info)
+    longest = int(cls(info.split).build(bundle, info.seed).train.lengths.max())
+    # no sample outgrows the longest training cascade (the default bound)
+    assert 1 <= out["metrics"]["mean_pred_size"] <= longest and out["metrics"]["msle_ln"] >= 0
