@@ -34,5 +34,11 @@ format: $(BIN)/.installed
 	$(BIN)/ruff format src tests benchmarks
 	$(BIN)/ruff check --fix src tests benchmarks
 
+# `make bench` lists every results file and its command; `make bench NAME=<entry>` regenerates
+# it (benchmarks/bench.py; entries marked quiet are speed figures for a quiet machine)
+bench:
+	@test -x $(BIN)/python || $(MAKE) $(BIN)/.installed
+	$(BIN)/python benchmarks/bench.py $(NAME)
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -25,20 +25,29 @@ Writes ``benchmarks/results/mic_fig2.json`` and ``benchmarks/results/mic_fig2.pn
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from _provenance import RESULTS, write_json
 
-from cascadekit.hawkes_runs import random_mic_params
 from cascadekit.models.hawkes.inference import fit_hawkes
 from cascadekit.models.hawkes.likelihood import build_user_data, user_terms
-from cascadekit.models.hawkes.params import VARIANTS
 from cascadekit.report.hawkes_plots import plot_ratio_heatmaps
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.hawkes_params import VARIANTS
+from cascadekit.simulate.synthetic import random_mic_params
 
-RESULTS = Path(__file__).parent / "results"
+TOL = 1e-5
+# how every cell is made: the instance, the two simulations and the fits
+CONFIG = {
+    "instance": "cascadekit.simulate.synthetic.random_mic_params(50, Σ(σ21), tau=3, beta=β, "
+    "branching=0.5, seed=rep)",
+    "simulations": "train: seed 10000 + rep, test: seed 20000 + rep, both on [0, T]",
+    "fit": f"fit_hawkes(train, support = true W > 0, variant, tau = 3, beta = β, n_cascades=3, "
+    f"tol={TOL}) for every variant of VARIANTS; scored by user_terms on the test log",
+    "variants": {v: list(spec) for v, spec in VARIANTS.items()},
+}
 
 
 def cell(beta: float, sigma21: float, rep: int, t_end: float) -> dict[str, float]:
@@ -56,7 +65,7 @@ def cell(beta: float, sigma21: float, rep: int, t_end: float) -> dict[str, float
     unseen = int((~seen[test.users, test.marks]).sum())
     out = {"train_events": len(train), "test_events": len(test), "test_events_unseen_pairs": unseen}
     for variant in VARIANTS:
-        res = fit_hawkes(train, support, variant, truth.tau, beta, n_cascades=3, tol=1e-5)
+        res = fit_hawkes(train, support, variant, truth.tau, beta, n_cascades=3, tol=TOL)
         out[variant] = float(user_terms(test_data, res.params).sum())
     return out
 
@@ -68,7 +77,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--t-end", type=float, default=100.0)
     parser.add_argument("--out", default="mic_fig2", help="name of the .json / .png in results/")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the outputs")
     args = parser.parse_args()
+    results = args.results
     t0 = time.perf_counter()
     cells = []
     ratios = {v: np.zeros((len(args.betas), len(args.sigmas))) for v in ("ic", "linmic", "cc")}
@@ -79,11 +90,11 @@ def main() -> None:
                 ratios[v][i, j] = float(np.mean([r[v] / r["mic"] for r in reps]))
             cells.append({"beta": beta, "sigma21": s21, "reps": reps})
             print(beta, s21, {v: round(float(ratios[v][i, j]), 4) for v in ratios}, flush=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     plot_ratio_heatmaps(
         args.betas, args.sigmas, {n.upper() if n != "linmic" else "linMIC": r for n, r in
                                   ratios.items()},
-        RESULTS / f"{args.out}.png", title=f"test log-lik ratio (T = {args.t_end:g}, {args.reps} reps)",
+        results / f"{args.out}.png", title=f"test log-lik ratio (T = {args.t_end:g}, {args.reps} reps)",
     )  # fmt: skip
     result = {
         "setting": __doc__.split("\n\n")[1] + "\n\n" + __doc__.split("\n\n")[2],
@@ -91,12 +102,13 @@ def main() -> None:
         "sigma21": args.sigmas,
         "reps": args.reps,
         "t_end": args.t_end,
+        "config": CONFIG,
         "ratios": {v: r.tolist() for v, r in ratios.items()},
         "cells": cells,
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2))
-    print(f"wrote {RESULTS / args.out}.json in {result['seconds']} s")
+    write_json(results / f"{args.out}.json", result)
+    print(f"wrote {results / args.out}.json in {result['seconds']} s")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ loops, w ~ U[0, 1] on the support rescaled to branching ratio ρ(Wᵀ)τ = 0.5, 
    ``n_jobs=1`` and ``n_jobs=2`` (loky processes). The inner L-BFGS-B iteration counts vary with
    the log, so fit times are only roughly proportional to the number of events.
 
-Writes ``benchmarks/results/mic_fit_scaling.json``. Run:
+Writes ``benchmarks/results/mic_fit_scaling.json`` with its provenance (command, commit, machine,
+threads, load at start and end). A speed figure: run it on a quiet machine. Run:
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/mic_fit_scaling.py
 """
@@ -21,19 +22,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from _provenance import RESULTS, write_json
 
 from cascadekit.models.hawkes.inference import fit_hawkes
 from cascadekit.models.hawkes.likelihood import build_user_data, user_loglik, user_terms
-from cascadekit.models.hawkes.params import HawkesParams
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.hawkes_params import HawkesParams
 
-OUT = Path(__file__).parent / "results" / "mic_fit_scaling.json"
+OUT = RESULTS / "mic_fit_scaling.json"
 
 
 def make_params(seed: int = 0) -> tuple[HawkesParams, np.ndarray]:
@@ -61,6 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[12_500, 25_000, 50_000],
+        help="approximate events per simulated log of the fit-scaling part",
+    )  # fmt: skip
+    parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     params, support = make_params()
     rate = params.mu.sum() / 0.5  # stationary event rate with branching ratio 0.5
@@ -83,7 +88,7 @@ def main() -> None:
     print(json.dumps(loglik, indent=2))
 
     fits = []
-    for target in (12_500, 25_000, 50_000):
+    for target in args.sizes:
         log = simulate(params, target / rate, seed=2)
         data = build_user_data(log, support, params.tau)
         # Fixed work per size: one log-likelihood + gradient pass over all users.
@@ -127,20 +132,20 @@ def main() -> None:
             print(json.dumps(row))
 
     result = {
-        "machine": {
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "cpu_count": os.cpu_count(),
-            "affinity": len(os.sched_getaffinity(0)),
-            "load_average_at_end": os.getloadavg(),
+        "config": {
+            "instance": "make_params(seed=0)",
+            "fit": "fit_hawkes(variant='mic', "
+            f"tol=0, max_iter={args.iterations}), best of {args.repeats}",
+            "n_jobs": [1, 2],
+            "backend": "joblib default (loky processes)",
         },
         "setting": __doc__.split("\n\n")[1],
         "loglik_speed": loglik,
         "fit_scaling": fits,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2))
-    print(f"wrote {OUT}")
+    result["quiet_machine_needed"] = True
+    write_json(args.out, result)
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,11 @@ Datasets and time units:
 τ·Σ_v w_vu ≤ b, so ρ(Wᵀ)·τ ≤ b; see `fit_hawkes`): the unconstrained maximum-likelihood fits of
 music2 and url are at or beyond criticality, and their simulations explode.
 
-Writes ``benchmarks/results/mic_real.json``. Run (one core):
+Every fit is an ordinary run of the pipeline (`pipeline.train` / `pipeline.evaluate`: the
+registry's variant, the point_process task's split), recorded with its resolved configuration;
+each dataset's entry carries its provenance. Writes ``benchmarks/results/mic_real.json``
+(``--out``; one entry per dataset, replaced on re-run) and the figures to ``--figures``. Run
+(one core):
 
     CASCADEKIT_MIRROR=/work/shared/data OMP_NUM_THREADS=1 taskset -c 1 \\
         .venv/bin/python benchmarks/mic_real.py
@@ -36,17 +40,18 @@ Writes ``benchmarks/results/mic_real.json``. Run (one core):
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from cascadekit import hawkes_runs
+from _provenance import RESULTS, load_json, provenance, write_json
+
+from cascadekit import pipeline, registry
 from cascadekit.models.hawkes import VARIANTS
 from cascadekit.report.plots import plot_grouped_bars
+from cascadekit.report.point_process import point_process_plots
 
-RESULTS = Path(__file__).parent / "results"
 MINUTE, DAY = 60_000.0, 86_400.0
 
 
@@ -57,75 +62,74 @@ def datasets(url_events: int) -> dict[str, dict]:
             "data_options": {"which": "music2"},
             # earlier grids' smallest values (1 min, then 10 s) won: go below them
             "taus": [MINUTE / 30, MINUTE / 12, MINUTE / 6, MINUTE / 3, MINUTE],
-            "options": {},
+            "split_options": {},
         },
         "url": {
             "data": "c4_music2_url",
             "data_options": {"which": "url"},
             "taus": [6 * MINUTE, 60 * MINUTE, 360 * MINUTE],
-            "options": {"max_events": url_events},
+            "split_options": {"max_events": url_events},
         },
         "lastfm": {
             "data": "lastfm_hetrec2011_2k",
             "data_options": {"marks": "tags", "top": 5},
             "taus": [30 * DAY, 300 * DAY],
-            "options": {},
+            "split_options": {},
         },
     }
 
 
 def run_dataset(
-    name: str, spec: dict, work: Path, max_iter: int, max_branching: float | None
+    name: str, spec: dict, work: Path, max_iter: int, max_branching: float | None, figures: Path
 ) -> dict:
-    common = {**spec["options"], "max_iter": max_iter, "max_branching": max_branching}
-    bundle = hawkes_runs.load_event_bundle(spec["data"], 0, spec["data_options"])
-    split = hawkes_runs.event_split(bundle.events, hawkes_runs.parse_config(common))
-    train = split.train
+    common = {"max_iter": max_iter, "max_branching": max_branching}
+    where = {"data_options": spec["data_options"], "split_options": spec["split_options"]}
+    bundle = pipeline.load_bundle(spec["data"], 0, spec["data_options"])
+    train = registry.task("point_process", spec["split_options"]).build(bundle, 0).train
     rate = len(train) / (len(set(train.users.tolist())) * train.duration)
     betas = [0.3 / rate, 3.0 / rate]
     t0 = time.perf_counter()
-    mic = hawkes_runs.train_run(
-        "mic", spec["data"], work / "mic",
-        options={**common, "taus": spec["taus"], "betas": betas, "tau": spec["taus"][0]},
-        data_options=spec["data_options"],
-    )  # fmt: skip
-    selection = mic.split["selection"]
+    mic_options = {**common, "taus": spec["taus"], "betas": betas, "tau": spec["taus"][0]}
+    mic = pipeline.train("mic", spec["data"], work / "mic", options=mic_options, **where)
+    _, fitted = pipeline.load_run(work / "mic")
+    selection = fitted.fit_info_["selection"]
     tau, beta = selection["tau"], selection["beta"]
     out = {
         "data": spec["data"],
         "data_options": spec["data_options"],
         "options": common,
-        "split": {k: v for k, v in mic.split.items() if k != "selection"},
+        "split_options": spec["split_options"],
+        "split": mic.split_info,
         "mean_user_rate": rate,
         "selection": selection,
         "selection_and_fit_seconds_mic": round(time.perf_counter() - t0, 1),
         "variants": {},
     }
+    results = {}
     for variant in VARIANTS:
         if variant != "mic":
-            t1 = time.perf_counter()
-            hawkes_runs.train_run(
-                variant, spec["data"], work / variant,
-                options={**common, "tau": tau, "beta": beta}, data_options=spec["data_options"],
-            )  # fmt: skip
-            fit_s = time.perf_counter() - t1
+            options = {**common, "tau": tau, "beta": beta}
+            info = pipeline.train(variant, spec["data"], work / variant, options=options, **where)
         else:
-            fit_s = mic.fit_seconds
-        res = hawkes_runs.evaluate_run(work / variant, options={"n_simulations": 5})
-        m = res["metrics"]
+            options, info = mic_options, mic
+        results[variant] = pipeline.evaluate(work / variant, options={"n_simulations": 5})
+        m = results[variant]["metrics"]
         out["variants"][variant] = {
-            "fit_seconds": round(fit_s, 1),
+            "config": {"model": variant, "options": options, **info.config},
+            "fit_seconds": round(info.fit_seconds, 1),
             **{k: v for k, v in m.items() if k not in ("curves", "ranked_activity")},
         }
         print(name, variant, m["test_loglik"], m["test_loglik_top5pct_users"], flush=True)
-    hawkes_runs.report_run(work / "mic")
-    dest = RESULTS / "mic_real"
-    dest.mkdir(parents=True, exist_ok=True)
+    plots = work / "mic" / "plots"
+    point_process_plots(
+        plots, results["mic"], fitted.params_, train, title=f"mic fitted on {spec['data']}"
+    )
+    figures.mkdir(parents=True, exist_ok=True)
     if max_branching is not None:
         name = f"{name}_b{max_branching:g}"
-    for f in (work / "mic").iterdir():
+    for f in plots.iterdir():
         if f.suffix in (".png", ".html"):
-            shutil.copy(f, dest / f"{name}_{f.name}")
+            shutil.copy(f, figures / f"{name}_{f.name}")
     table = {
         v: {
             f"top {p} %": r[f"test_loglik_top{p}pct_users"]
@@ -135,9 +139,10 @@ def run_dataset(
         for v, r in out["variants"].items()
     }
     plot_grouped_bars(
-        table, dest / f"{name}_table2.png", ylabel="test log-lik / |MIC's|",
+        table, figures / f"{name}_table2.png", ylabel="test log-lik / |MIC's|",
         title=f"{name}: test log-likelihood of the top users",
     )  # fmt: skip
+    out["provenance"] = provenance()
     return out
 
 
@@ -148,19 +153,20 @@ def main() -> None:
     parser.add_argument("--url-events", type=int, default=60_000)
     parser.add_argument("--max-branching", type=float, default=None)
     parser.add_argument("--out", type=Path, default=RESULTS / "mic_real.json")
+    parser.add_argument("--figures", type=Path, default=RESULTS / "mic_real")
     args = parser.parse_args()
     specs = datasets(args.url_events)
     path = args.out
-    results = json.loads(path.read_text()) if path.is_file() else {}
+    results = {k: v for k, v in load_json(path).items() if k != "provenance"}
     with tempfile.TemporaryDirectory() as tmp:
         for name, spec in specs.items():
             if args.only and name not in args.only:
                 continue
             results[name] = run_dataset(
-                name, spec, Path(tmp) / name, args.max_iter, args.max_branching
+                name, spec, Path(tmp) / name, args.max_iter, args.max_branching, args.figures
             )
-            results["setting"] = __doc__.split("\n\n", 1)[1].rsplit("\n\nWrites", 1)[0]
-            path.write_text(json.dumps(results, indent=2, default=float))
+            results["setting"] = __doc__.split("\n\n", 1)[1].rsplit("\n\nEvery fit", 1)[0]
+            write_json(path, results)
     print(f"wrote {path}")
 
 

@@ -7,12 +7,11 @@ edges rescaled so that the branching ratio ρ(Wᵀ)·τ equals each of ``--branc
 (Ogata), fit MIC with the true graph support and τ, β fixed at their true values, and report Σ̃,
 max|Σ̃ − Σ*| (paper: 0.04), and the relative Frobenius errors of M̃ and W̃.
 
-Writes ``benchmarks/results/mic_recovery.json``. Run (one core):
+Writes ``benchmarks/results/mic_recovery.json`` (``--out``) after every fit, each run keyed
+(branching ratio, seed, T, start) with the fit's configuration and provenance: a re-run replaces
+the run with the same key, ``--resume`` skips runs already in the file. Run (one core):
 
-    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/mic_recovery.py --seeds 0 1 2
-
-Each fit is also printed as one JSON line; ``--resume LOG`` reuses those lines after an
-interruption.
+    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/mic_recovery.py --seeds 0 1 2 3 4 5 6 7 8 9
 """
 
 from __future__ import annotations
@@ -23,12 +22,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _provenance import RESULTS, RunStore, load_json
 
-from cascadekit.hawkes_runs import random_mic_params
 from cascadekit.models.hawkes.inference import fit_hawkes
 from cascadekit.simulate.hawkes import simulate
+from cascadekit.simulate.synthetic import random_mic_params
 
-OUT = Path(__file__).parent / "results" / "mic_recovery.json"
+OUT = RESULTS / "mic_recovery.json"
+RUN_KEY = ("branching_ratio", "seed", "t_end", "init")
+TOL, MAX_ITER = 1e-6, 100
 SIGMA = np.array([[1.0, 0.0, 0.0], [0.71, 0.29, 0.0], [0.0, 0.0, 1.0]])
 
 
@@ -44,13 +46,36 @@ def run_seed(seed: int, t_end: float, branching: float, from_truth: bool = False
     support = truth.W > 0
     init = truth if from_truth else None
     res = fit_hawkes(
-        events, support, "mic", truth.tau, truth.beta, init=init, tol=1e-6, max_iter=100
+        events, support, "mic", truth.tau, truth.beta, init=init, tol=TOL, max_iter=MAX_ITER
     )
     est = res.params
     return {
         "branching_ratio": branching,
         "seed": seed,
+        "t_end": t_end,
         "init": "truth" if from_truth else "default",
+        "config": {
+            "instance": {
+                "generator": "cascadekit.simulate.synthetic.random_mic_params",
+                "n_users": 50,
+                "sigma": SIGMA.tolist(),
+                "tau": 3.0,
+                "beta": 33.37,
+                "branching": branching,
+                "seed": seed,
+            },
+            "simulation": {"t_end": t_end, "seed": 1000 + seed},
+            "fit": {
+                "function": "cascadekit.models.hawkes.inference.fit_hawkes",
+                "variant": "mic",
+                "support": "true W > 0",
+                "tau": truth.tau,
+                "beta": truth.beta,
+                "init": "truth" if from_truth else "default",
+                "tol": TOL,
+                "max_iter": MAX_ITER,
+            },
+        },  # fmt: skip
         "events": len(events),
         "events_per_cascade": np.bincount(events.marks, minlength=3).tolist(),
         "simulate_s": round(sim_s, 2),
@@ -66,6 +91,7 @@ def run_seed(seed: int, t_end: float, branching: float, from_truth: bool = False
 
 
 def summarise(runs: list[dict], t_end: float) -> dict:
+    """The file's payload: per branching ratio, the spread of the errors over seeds."""
     by_branching = []
     for branching in sorted({r["branching_ratio"] for r in runs}):
         rs = [r for r in runs if r["branching_ratio"] == branching]
@@ -88,7 +114,6 @@ def summarise(runs: list[dict], t_end: float) -> dict:
         "t_end": t_end,
         "Sigma_true": SIGMA.tolist(),
         "summary": by_branching,
-        "runs": runs,
         "target": "max|Σ̃ − Σ*| ≤ 0.05 (paper: 0.04)",
     }
 
@@ -105,24 +130,28 @@ def main() -> None:
         help="start Alg. 1 at the true parameters: separates estimator spread from optimisation",
     )
     parser.add_argument(
-        "--resume", type=Path, help="JSON lines printed by an interrupted run: not fitted again"
+        "--resume", action="store_true", help="skip runs already in --out (made by this code)"
     )
     args = parser.parse_args()
-    runs = (
-        [json.loads(line) for line in args.resume.read_text().splitlines()] if args.resume else []
-    )
-    done = {(r["branching_ratio"], r["seed"]) for r in runs}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    init = "truth" if args.from_truth else "default"
+    # legacy runs (no t_end field) belong to the horizon their file records
+    file_t = load_json(args.out).get("t_end", args.t_end)
+    store = RunStore(args.out, RUN_KEY, legacy=lambda r: {"t_end": file_t, "init": "default", **r})
     for branching in args.branching:
         for seed in args.seeds:
-            if (branching, seed) in done:
+            key = {"branching_ratio": branching, "seed": seed, "t_end": args.t_end, "init": init}
+            if args.resume and store.find(**key):
                 continue
-            runs.append(run_seed(seed, args.t_end, branching, args.from_truth))
-            print(json.dumps(runs[-1]), flush=True)
+            run = store.add(run_seed(seed, args.t_end, branching, args.from_truth))
+            print(json.dumps({k: v for k, v in run.items() if k != "provenance"}), flush=True)
             # written after every fit so that an interrupted benchmark keeps what it measured
-            args.out.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
-    args.out.write_text(json.dumps(summarise(runs, args.t_end), indent=2))
+            store.write(**summarise(mine(store.runs, args.t_end, init), args.t_end))
     print(f"wrote {args.out}")
+
+
+def mine(runs: list[dict], t_end: float, init: str) -> list[dict]:
+    """The runs a summary is over: this horizon and start only (a file holds one of each)."""
+    return [r for r in runs if r.get("t_end") == t_end and r.get("init") == init]
 
 
 if __name__ == "__main__":

@@ -2,20 +2,53 @@
 log-likelihood agreement with tick, fit time vs events and workers, parameter recovery (Fig. 3
 instance) and its consistency in T, Fig. 2 ratio tables, real data (test log-likelihood, Table 2
 analogue, stationarity of each fit), Fig. 4 and the C4 adjacency check, each with a link to its
-figure. Reads the JSON files only; run after the sweeps:
+figure, and where each file came from (its recorded command date and commit, or "legacy": made
+before results recorded their provenance). Real-data rows are labelled by the registry variant
+and the options it was fitted with. Reads the JSON files only; run after the sweeps:
 
     .venv/bin/python benchmarks/mic_report.py
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
 import numpy as np
+from _provenance import generated_note, write_atomic
 
 RESULTS = Path(__file__).parent / "results"
 VARIANTS = ("ic", "linmic", "cc", "mic")
+META = ("setting", "provenance")
+
+
+def made(d: dict | None, name: str) -> str:
+    """Where a results entry came from: "`file`: <command> on <date>, commit <sha>" or legacy."""
+    p = (d or {}).get("provenance")
+    if not p:
+        return f"`{name}`: legacy (no recorded provenance; see `make bench`)"
+    git = p.get("git", {})
+    dirty = "+dirty" if git.get("dirty") else ""
+    return (
+        f"`{name}`: `{p['command']}`, {p['date_written']}, commit "
+        f"{str(git.get('commit'))[:10]}{dirty}, load {p['loadavg_start'][0]:.1f}→"
+        f"{p['loadavg_at_write'][0]:.1f}"
+    )
+
+
+def fit_label(variant: str, entry: dict, v: dict) -> str:
+    """``variant (option=value, …)``: the registry model and the options given to it (τ, β are
+    columns: chosen once per dataset)."""
+    options = (v.get("config") or {}).get("options") or entry.get("options", {})
+    shown = {
+        k: val
+        for k, val in options.items()
+        if val is not None and k not in ("tau", "beta", "taus", "betas", "max_events")
+    }
+    return variant + (
+        f" ({', '.join(f'{k}={x}' for k, x in sorted(shown.items()))})" if shown else ""
+    )
 
 
 def load(name: str) -> dict | None:
@@ -34,6 +67,7 @@ def simulation(lines: list[str]) -> None:
         f"{d['cascadekit']['events_per_s_median']:,.0f} events/s vs tick "
         f"{d['tick']['events_per_s_median']:,.0f} ({d['speed_ratio_ours_over_tick']:.2f}×); "
         f"converted loss {check['our_loss_converted']:.16g} vs tick {check['tick_loss']:.16g}.", "",
+        made(d, "hawkes_simulation_vs_tick.json"), "",
     ]  # fmt: skip
 
 
@@ -50,12 +84,12 @@ def fit_scaling(lines: list[str]) -> None:
             f"| {r['events']:,} | {r['n_jobs']} | {r['fit_s_best_of_repeats']:.2f} | "
             f"{r['s_per_iteration']:.3f} |"
         )
-    lines.append("")
+    lines += ["", made(d, "mic_fit_scaling.json"), ""]
 
 
 def recovery(lines: list[str]) -> None:
     names = ("mic_recovery.json", "mic_recovery_t1000.json", "mic_recovery_from_truth.json")
-    found = [d for d in map(load, names) if d]
+    found = [(n, d) for n, d in zip(names, map(load, names), strict=True) if d]
     if not found:
         return
     lines += [
@@ -67,7 +101,7 @@ def recovery(lines: list[str]) -> None:
         "| within 0.05 | rel. err. M / W |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for d in found:
+    for _, d in found:
         for s in d["summary"]:
             err = (s["max_abs_Sigma_error_mean"], s["max_abs_Sigma_error_median"],
                    s["max_abs_Sigma_error_max"])  # fmt: skip
@@ -77,6 +111,7 @@ def recovery(lines: list[str]) -> None:
                 f"{s['seeds_within_0.05']} | {s['rel_error_M_mean']:.2f} / {s['rel_error_W_mean']:.2f} |"
             )
     lines.append("")
+    lines += [f"- {made(d, n)}" for n, d in found] + [""]
 
 
 def consistency(lines: list[str]) -> None:
@@ -107,6 +142,9 @@ def consistency(lines: list[str]) -> None:
         f"{sum(r['converged'] for r in runs)} of {len(runs)} fits converged (relative gain < "
         "1e-9), so the spread at T = 500 is the estimator's on one realisation, not the optimiser's.",
         "",
+        f"{sum('provenance' in r for r in runs)} of {len(runs)} lines carry their provenance "
+        "(the others are legacy).",
+        "",
     ]
 
 
@@ -125,21 +163,20 @@ def fig2(lines: list[str]) -> None:
             for beta, row in zip(d["betas"], np.asarray(grid), strict=True):
                 lines.append(f"β={beta:g} | " + " | ".join(f"{v:.4f}" for v in row))
             lines.append("")
+        lines += [made(d, f"{name}.json"), ""]
 
 
 def real(lines: list[str]) -> None:
-    rows = []
+    rows, sources = [], []
     for name in ("mic_real.json", "mic_real_lastfm.json", "mic_real_stationary.json"):
         d = load(name) or {}
-        rows += [
-            (k + (f" (b = {v['options']['max_branching']:g})" if v["options"].get("max_branching") else ""), v)
-            for k, v in d.items() if k != "setting"
-        ]  # fmt: skip
+        rows += [(k, v) for k, v in d.items() if k not in META]
+        sources += [made(v, f"{name} [{k}]") for k, v in d.items() if k not in META]
     if not rows:
         return
     lines += ["## Real data (train = first 80 % of events, test = the rest)", ""]
     lines += [
-        "| data | τ | variant | test log-lik | top 5 % users | top 25 % users | stationary fit "
+        "| data | τ | fit (variant, options) | test log-lik | top 5 % users | top 25 % users | stationary fit "
         "| sim/real events | inverse ℓ1 / Pearson |"
     ]
     lines += ["|---|---|---|---|---|---|---|---|---|"]
@@ -158,7 +195,7 @@ def real(lines: list[str]) -> None:
             )
             ratio = r["overall"]["simulated_events_mean"] / max(r["overall"]["real_events"], 1)
             lines.append(
-                f"| {data} | {d['selection']['tau']:g} | {v} | {r['test_loglik']:,.0f} | "
+                f"| {data} | {d['selection']['tau']:g} | {fit_label(v, d, r)} | {r['test_loglik']:,.0f} | "
                 f"{r['test_loglik_top5pct_users']:,.0f} | {r['test_loglik_top25pct_users']:,.0f} | "
                 f"{flag} | {ratio:.2f} | {r['overall']['inverse_l1']:.2g} / "
                 f"{r['overall']['pearson']:.2f} |"
@@ -175,6 +212,8 @@ def real(lines: list[str]) -> None:
         "",
         "Figures: `mic_real/<data>[_b0.9]_*.png` (counts, intensity, ranked users and cascades, Table 2 bars, bi-layer PNG + HTML).",
         "",
+        *[f"- {x}" for x in sources],
+        "",
     ]
 
 
@@ -186,13 +225,13 @@ def fig4(lines: list[str]) -> None:
         "## Fig. 4a/d: test log-likelihood vs training data (fitted on the last fraction of train)",
         "",
     ]
-    for data, r in d.items():
+    for data, r in ((k, v) for k, v in d.items() if k not in META):
         lines += [f"**{data}** (τ = {r['tau']:g}) — ![](mic_fig4_{data}.png)", ""]
         lines += ["| fraction | events/user | " + " | ".join(VARIANTS) + " |", "|---" * 6 + "|"]
         for row in r["rows"]:
             vals = " | ".join(f"{row[v]:,.0f}" for v in VARIANTS)
             lines.append(f"| {row['fraction']} | {row['events_per_user']:.0f} | {vals} |")
-        lines.append("")
+        lines += ["", made(r, f"mic_fig4.json [{data}]"), ""]
 
 
 def direction(lines: list[str]) -> None:
@@ -200,16 +239,17 @@ def direction(lines: list[str]) -> None:
     if d is None:
         return
     lines += ["## C4 adjacency direction (IC fitted with the arcs as read vs reversed)", ""]
-    for data, r in d.items():
+    for data, r in ((k, v) for k, v in d.items() if k not in META):
         lines.append(
             f"- {data}: test log-lik {r['as_read']['test_loglik']:,.0f} as read vs "
             f"{r['reversed']['test_loglik']:,.0f} reversed → as read is "
             f"{'better' if r['as_read_better'] else 'NOT better'}"
         )
-    lines.append("")
+    lines += ["", made(d, "c4_adjacency_direction.json"), ""]
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     lines = [
         "# MIC benchmark report",
         "",
@@ -218,7 +258,8 @@ def main() -> None:
     ]
     for section in (simulation, fit_scaling, recovery, consistency, fig2, real, fig4, direction):
         section(lines)
-    (RESULTS / "mic_report.md").write_text("\n".join(lines))
+    lines += [generated_note(), ""]
+    write_atomic(RESULTS / "mic_report.md", "\n".join(lines))
     print("\n".join(lines))
 
 

@@ -1,25 +1,37 @@
 """One readable report of the NDM benchmarks: every ``results/ndm_tables*.json`` (Tables 2/3,
 identification) and ``results/ndm_ranking.json`` (next-user ranking) → ``results/ndm_report.md``
 (mean ± std over seeds next to the paper's NDM numbers, with the ratio) and one grouped-bar PNG
-per dataset (``results/ndm_report_<dataset>.png``). Reads JSON only; run after the sweeps:
+per dataset (``results/ndm_report_<dataset>.png``), plus the speed, batching and first-step files.
+
+Every row is labelled by the configuration it came from — registry model / preset (+ options
+given on top of the preset), epochs — read from the run's recorded configuration, so one label
+never stands for two configurations. Runs written before configurations were recorded ("legacy",
+marked †) are labelled through the scripts' row tables (`ndm_tables.row`), which map each old
+row name to its preset. Reads JSON only; run after the sweeps:
 
     .venv/bin/python benchmarks/ndm_report.py
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
+from typing import Any
 
+import ndm_ranking
+import ndm_tables
 import numpy as np
-from ndm_tables import KEYS, PAPER
+from _provenance import generated_note, write_atomic
+from ndm_tables import KEYS, PAPER, config_label
 
 from cascadekit.report.plots import plot_grouped_bars
 
 RESULTS = Path(__file__).parent / "results"
 LABELS = ("Macro-F1", "Micro-F1", "Macro-F1 first 5", "Micro-F1 first 5")
 RANKING = ("hits@10", "hits@50", "hits@100", "map@10", "map@50", "map@100")
+LEGACY = "†"
 # NDM paper Tables 2 and 3: the LSTM and Embedded IC rows (Embedded IC did not converge in 72 h on Twitter)
 PAPER_BASELINES = {
     "LSTM": {
@@ -36,6 +48,28 @@ PAPER_BASELINES = {
 }
 
 
+def table_label(run: dict[str, Any]) -> str:
+    """The configuration label of an identification run (recorded, or mapped for legacy runs)."""
+    if "label" in run:
+        return run["label"]
+    legacy = ndm_tables.legacy(run)
+    model, preset, options = ndm_tables.row(legacy["model"], run["dataset"])
+    if model == "user_frequency":
+        return config_label(model, preset, options, None) + LEGACY
+    epochs = run.get("max_epochs")
+    label = config_label(model, preset, options, epochs)
+    return label + ("" if epochs is not None else ", epochs not recorded") + LEGACY
+
+
+def is_reference_ndm(run: dict[str, Any]) -> bool:
+    """ndm/reference_code[_init] without options: the configuration of the paper's tables."""
+    cfg = run.get("config")
+    if cfg is None:
+        return ndm_tables.legacy(run)["model"] == "ndm_ref"
+    shown = set(cfg["options"]) - {"seed", "progress", "max_epochs"}
+    return cfg["model"] == "ndm" and cfg["preset"].startswith("reference_code") and not shown
+
+
 def identification_runs() -> list[dict]:
     runs = []
     for path in sorted(RESULTS.glob("ndm_tables*.json")):
@@ -45,53 +79,60 @@ def identification_runs() -> list[dict]:
 
 
 def group_runs(runs: list[dict]) -> dict[tuple, list[dict]]:
-    """(dataset, model, S, file family) → its runs (one per seed)."""
+    """(dataset, configuration label, S, file family) → its runs (one per seed)."""
     groups: dict[tuple, list[dict]] = {}
     for r in runs:  # seeds swept in parallel write one file each: `<name>_seed<k>.json`
         family = re.sub(r"_seed\d+\.json$", "_seed*.json", r["file"])
-        groups.setdefault((r["dataset"], r["model"], r["n_samples"], family), []).append(r)
+        groups.setdefault((r["dataset"], table_label(r), r["n_samples"], family), []).append(r)
     return dict(sorted(groups.items()))
 
 
 def identification_section(groups: dict[tuple, list[dict]]) -> list[str]:
     lines = ["## Diffusion identification (NDM Tables 2 and 3)", ""]
-    lines.append("| dataset | model | S | seeds | epochs | " + " | ".join(LABELS) + " | file |")
-    lines.append("|---" * (len(LABELS) + 6) + "|")
+    lines.append("| dataset | configuration | S | seeds | " + " | ".join(LABELS) + " | file |")
+    lines.append("|---" * (len(LABELS) + 5) + "|")
     rows: dict[str, list[str]] = {}  # per dataset: our runs, then the paper's rows
-    best: dict[str, tuple[float, str]] = {}  # dataset → (mean Macro-F1, model) over our runs
-    for (data, model, n, file), rs in groups.items():
+    best: dict[str, tuple[float, str]] = {}  # dataset → (mean Macro-F1, label) over our runs
+    for (data, label, n, file), rs in groups.items():
         vals = np.array([[r["metrics"][k] for k in KEYS] for r in rs])
-        best[data] = max(best.get(data, (-1.0, "")), (float(vals.mean(0)[0]), model))
+        best[data] = max(best.get(data, (-1.0, "")), (float(vals.mean(0)[0]), label))
         cells = [f"{m:.4f} ± {s:.4f}" for m, s in zip(vals.mean(0), vals.std(0), strict=True)]
-        if model == "ndm_ref" and data in PAPER:
+        if is_reference_ndm(rs[0]) and data in PAPER:
             cells = [
                 f"{c} ({m / p:.2f}×)"
                 for c, m, p in zip(cells, vals.mean(0), PAPER[data], strict=True)
             ]
         seeds = ",".join(str(r["seed"]) for r in rs)
-        epochs = "–" if rs[0].get("kept_epoch") is None else str(rs[0]["max_epochs"])
-        row = (
-            f"| {data} | {model} | {n} | {seeds} | {epochs} | " + " | ".join(cells) + f" | {file} |"
-        )
+        row = f"| {data} | {label} | {n} | {seeds} | " + " | ".join(cells) + f" | {file} |"
         rows.setdefault(data, []).append(row)
     for model, table in {"NDM": PAPER, **PAPER_BASELINES}.items():
         for data, paper in table.items():
             cells = " | ".join(f"{p:.3f}" for p in paper)
-            rows.setdefault(data, []).append(f"| {data} | *paper {model}* | 1000 | | | {cells} | |")
+            rows.setdefault(data, []).append(f"| {data} | *paper {model}* | 1000 | | {cells} | |")
     for data in sorted(rows):
         lines += rows[data]
-    lines += ["", "Best by Macro-F1: " + ", ".join(f"{d} {best[d][1]}" for d in sorted(best)) + "."]
-    lines += ["", "(×: ratio of our mean to the paper's NDM value.)", ""]
+    lines += ["", "Best by Macro-F1: " + "; ".join(f"{d} {best[d][1]}" for d in sorted(best)) + "."]
     lines += [
-        "Models (see `ndm_tables.py`): `ndm_ref` NDM trained as the authors' code does (END never a",
-        "target, Noam schedule, the last of `epochs` kept); `ndm_ref_noinit` the same without the",
-        "initial-user term on Twitter; `ndm` the paper preset (END a target, early stopping on",
-        "validation NLL); `lstm_ref` the LSTM trained like `ndm_ref`; `lstm` and `embedded_ic` early",
-        "stopping on validation likelihood (`epochs` = the most allowed); `popularity` draws users",
-        "by training adoption counts.",
         "",
+        "(×: ratio of our mean to the paper's NDM value, on the reference-code NDM rows.)",
     ]
     lines += [
+        "",
+        "Configuration = registry model / preset (+ options on top of the preset), epochs = "
+        "`max_epochs` (see `cascadekit models NAME` for every preset's values):",
+        "`ndm/reference_code` is NDM trained as the authors' code does (END never a target, Noam",
+        "schedule, the last epoch kept), `ndm/reference_code_init` the same with the initial-user",
+        "term (Twitter); `ndm/paper` the paper's text (END a target, early stopping on validation",
+        "NLL); `lstm/reference_code` the LSTM trained like the reference NDM; `lstm/nll_selection`",
+        "and `embedded_ic/reference` stop early on validation likelihood (epochs = the most",
+        "allowed); `ndm_sn/reference_code` NDM+SN; `user_frequency` draws users by training",
+        "adoption counts (no training). The row names `ndm_tables.py --models` takes map to these",
+        "in `ndm_tables.ROWS`.",
+        "",
+        f"{LEGACY} legacy run: made before runs recorded their configuration and provenance; its",
+        "label comes from the row table, not from the file. `make bench NAME=<file stem>`",
+        "regenerates the file.",
+        "",
         "forest_twitter is FOREST's release of the Twitter URL cascades with its own 80/10/10 split,",
         "not the exact files behind the paper's Table 2; the paper's Twitter Micro-F1 (.087) is also",
         "the only one below its Macro-F1, so the Twitter ratios are not like-for-like.",
@@ -103,12 +144,12 @@ def identification_section(groups: dict[tuple, list[dict]]) -> list[str]:
 def identification_plots(groups: dict[tuple, list[dict]]) -> None:
     for data in sorted({key[0] for key in groups}):
         mine = {key: rs for key, rs in groups.items() if key[0] == data}
-        models = [key[1] for key in mine]
+        labels = [key[1] for key in mine]
         table: dict[str, dict[str, float]] = {}
-        for (_, model, n, family), rs in mine.items():
-            label = model + (f", S={n}" if n != 1000 else "")
-            label += f" ({family.removesuffix('.json')})" if models.count(model) > 1 else ""
-            table[label] = {
+        for (_, label, n, family), rs in mine.items():
+            name = label + (f", S={n}" if n != 1000 else "")
+            name += f" ({family.removesuffix('.json')})" if labels.count(label) > 1 else ""
+            table[name] = {
                 lab: float(np.mean([r["metrics"][k] for r in rs]))
                 for k, lab in zip(KEYS, LABELS, strict=True)
             }
@@ -120,21 +161,31 @@ def identification_plots(groups: dict[tuple, list[dict]]) -> None:
         )  # fmt: skip
 
 
+def ranking_label(run: dict[str, Any]) -> str:
+    if "label" in run:
+        return run["label"]
+    model, preset, options = ndm_ranking.ROWS[run["model"]]
+    return config_label(model, preset, options, None) + ", epochs not recorded" + LEGACY
+
+
 def ranking_section() -> list[str]:
     path = RESULTS / "ndm_ranking.json"
     if not path.is_file():
         return []
     runs = json.loads(path.read_text())["runs"]
     lines = ["## Next-user ranking (protocols §2; selection on validation MAP@10)", ""]
-    lines.append("| dataset | model | seed | split | " + " | ".join(RANKING) + " | epochs |")
+    lines.append(
+        "| dataset | configuration | seed | split | " + " | ".join(RANKING) + " | kept/run |"
+    )
     lines.append("|---" * (len(RANKING) + 5) + "|")
-    for r in sorted(runs, key=lambda r: (r["dataset"], r["model"], r["seed"])):
+    for r in sorted(runs, key=lambda r: (r["dataset"], ranking_label(r), r["seed"])):
         vals = " | ".join(f"{r['metrics'][k]:.4f}" for k in RANKING)
+        kept = r.get("kept_epoch", r.get("best_epoch"))
         lines.append(
-            f"| {r['dataset']} | {r['model']} | {r['seed']} | {r['split']} | {vals} | "
-            f"{r['best_epoch'] + 1}/{r['epochs_run']} |"
+            f"| {r['dataset']} | {ranking_label(r)} | {r['seed']} | {r['split']} | {vals} | "
+            f"{kept + 1}/{r['epochs_run']} |"
         )
-    return [*lines, ""]
+    return [*lines, "", f"{LEGACY} legacy run (see above).", ""]
 
 
 def speed_section() -> list[str]:
@@ -142,12 +193,21 @@ def speed_section() -> list[str]:
     if not path.is_file():
         return []
     d = json.loads(path.read_text())
-    tr = d["train"]
+    train = d["train"] if isinstance(d["train"], list) else [d["train"]]
     lines = ["## Speed and memory (2-core machine; authors' code measured on the same kind)", ""]
+    if "provenance" not in d:
+        lines += [f"{LEGACY} legacy file: no recorded provenance or batching.", ""]
+    for tr in train:
+        pool = tr.get("bucket_pool")
+        batching = tr.get("batching", "batching not recorded (the default bucket_pool then)")
+        lines.append(
+            f"- Training, ndm_lastfm ({tr['batches_per_epoch']} batches of 32, "
+            f"bucket_pool = {pool if pool is not None else '?'}: {batching}): seconds per epoch "
+            f"{', '.join(f'{s:.1f}' for s in tr['seconds_per_epoch'])}, peak "
+            f"{tr['peak_rss_mb']:.0f} MB."
+        )
     lines.append(
-        f"- Training, ndm_lastfm ({tr['batches_per_epoch']} batches of 32): seconds per epoch "
-        f"{', '.join(f'{s:.1f}' for s in tr['seconds_per_epoch'])} (authors: 46–50 s), peak "
-        f"{tr['peak_rss_mb']:.0f} MB (authors: 2.0 GB)."
+        "  Authors' code: 46–50 s per epoch and 2.0 GB, with random batches (like bucket_pool = 1)."
     )
     for r in d["identify"]:
         lines.append(
@@ -162,45 +222,51 @@ def speed_section() -> list[str]:
     batching = RESULTS / "ndm_batching.jsonl"
     if batching.is_file():
         lines += [
-            "Length-bucketed vs random batches (ndm_lastfm, reference preset, seed 0, S = 1000):",
+            "Length-bucketed vs random batches (ndm_lastfm, ndm/reference_code, S = 1000):",
             "",
         ]
         for line in batching.read_text().splitlines():
             r = json.loads(line)
             f1 = " / ".join(f"{r[k]:.4f}" for k in KEYS)
             lines.append(
-                f"- bucket_pool = {r['bucket_pool']}: F1 {f1}, fit {r['fit_seconds']:.0f} s "
-                f"({r['threads']} thread(s))"
+                f"- bucket_pool = {r['bucket_pool']}, {r['epochs']} epochs, seed {r['seed']}: "
+                f"F1 {f1}, fit {r['fit_seconds']:.0f} s ({r['threads']} thread(s))"
             )
         lines.append("")
     return lines
 
 
 def first_step_section() -> list[str]:
-    path = RESULTS / "ndm_lastfm_diagnostics.json"
+    path = RESULTS / "ndm_first_step.json"
     if not path.is_file():
         return []
-    d = json.loads(path.read_text()).get("first_step_layernorm_S1000")
-    if d is None:
-        return []
-    lines = ["## The Lastfm gap: the first generated user", "", d["what"] + ".", ""]
-    lines.append("| ndm_lastfm, seed 0, S = 1000 | " + " | ".join(LABELS) + " |")
-    lines.append("|---" * (len(LABELS) + 1) + "|")
-    for name, m in d.items():
-        if isinstance(m, dict):
+    d = json.loads(path.read_text())
+    lines = ["## The Lastfm gap: the first generated user", "", d["what"], ""]
+    for r in d["runs"]:
+        lines.append(
+            f"| {r['dataset']}, seed {r['seed']}, {r['epochs']} epochs, S = {r['n_samples']} | "
+            + " | ".join(LABELS)
+            + " |"
+        )
+        lines.append("|---" * (len(LABELS) + 1) + "|")
+        for name, m in r["scores"].items():
             lines.append(f"| {name} | " + " | ".join(f"{m[k]:.4f}" for k in KEYS) + " |")
-    lines += ["", "The `reference_code` preset (`ndm_ref` above) now does the same.", ""]
+        lines.append("")
+    lines += ["The `reference_code` preset scores the first step un-normalised.", ""]
     return lines
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     groups = group_runs(identification_runs())
     lines = ["# NDM benchmark report", "", "Generated by `benchmarks/ndm_report.py` from the JSON"]
-    lines += ["files in this folder; see each file for machine, load and settings.", ""]
+    lines += ["files in this folder; see each file's `provenance` (command, commit, machine,"]
+    lines += ["threads, load) and each run's `config` (the full resolved configuration).", ""]
     lines += identification_section(groups) + first_step_section()
     lines += ranking_section() + speed_section()
+    lines += [generated_note(), ""]
     identification_plots(groups)
-    (RESULTS / "ndm_report.md").write_text("\n".join(lines))
+    write_atomic(RESULTS / "ndm_report.md", "\n".join(lines))
     print("\n".join(lines))
 
 
