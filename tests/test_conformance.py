@@ -73,8 +73,7 @@ def outputs(model: Any, split: Any) -> list[np.ndarray]:
 @pytest.mark.parametrize("name", sorted(registry.MODELS))
 def test_fit_save_load_gives_identical_outputs(name: str, tmp_path: Path) -> None:
     info, loaded = fit(name, tmp_path / "run")
-    cls, bundle = pipeline.run_split(info)
-    split = cls(info.split).build(bundle, info.seed)
+    _, bundle, split = pipeline.run_data(info)
     # the model as trained (before saving) is rebuilt by fitting again with the same seed
     spec = registry.model(name)
     again = spec.create(None, {**options(name), **pipeline._seeded(spec, 0)}).use_bundle(bundle)

@@ -265,7 +265,6 @@ def test_size_identification_is_bounded_and_refuses_models_that_never_stop(tmp_p
     )
     out = pipeline.evaluate(tmp_path / "paper", "size_identification", options={"n_samples": 4})
     info = RunInfo.load(tmp_path / "paper")
-    cls, bundle = pipeline.run_split(info)
-    longest = int(cls(info.split).build(bundle, info.seed).train.lengths.max())
+    longest = int(pipeline.run_data(info)[2].train.lengths.max())
     # no sample outgrows the longest training cascade (the default bound)
     assert 1 <= out["metrics"]["mean_pred_size"] <= longest and out["metrics"]["msle_ln"] >= 0

@@ -18,8 +18,10 @@ from typing import Any
 from cascadekit import registry
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.events import EventLog
+from cascadekit.data.splits import Split
 from cascadekit.errors import CascadeKitError
 from cascadekit.runs import RunInfo, write_metrics
+from cascadekit.tasks.base import Task
 from cascadekit.training import CHECKPOINT
 
 
@@ -147,9 +149,11 @@ def load_run(run: str | Path) -> tuple[RunInfo, Any]:
     return info, spec.estimator_class.load(Path(run) / "model")
 
 
-def run_split(info: RunInfo, task: str | None = None) -> tuple[Any, Any]:
-    """(the task object, the identical data split the run was trained on) for ``task`` (default:
-    the run's own); a task of another split kind is refused."""
+def run_data(
+    info: RunInfo, task: str | None = None, options: dict[str, Any] | None = None
+) -> tuple[Task, DatasetBundle, Split]:
+    """(the task with evaluation ``options``, the bundle, the identical data split the run was
+    trained on) for ``task`` (default: the run's own); a task of another split kind is refused."""
     name = task or info.task
     spec = registry.model(info.model)
     if name not in spec.tasks:
@@ -161,7 +165,9 @@ def run_split(info: RunInfo, task: str | None = None) -> tuple[Any, Any]:
         raise CascadeKitError(
             f"{name} uses another kind of split than the run's task {info.task}; train for it"
         )
-    return cls, load_bundle(info.data, info.seed, info.data_options, info.data_format)
+    the_task = cls(info.split, options)
+    bundle = load_bundle(info.data, info.seed, info.data_options, info.data_format)
+    return the_task, bundle, the_task.build(bundle, info.seed)
 
 
 def evaluate(
@@ -174,9 +180,7 @@ def evaluate(
     """Score the run's model on its own test split with ``task`` (default: the run's own task);
     also writes ``metrics/<task>.json``."""
     info, model = load_run(run)
-    cls, bundle = run_split(info, task)
-    the_task = cls(info.split, options)
-    split = the_task.build(bundle, info.seed)
+    the_task, _, split = run_data(info, task, options)
     t0 = time.perf_counter()
     metrics = the_task.evaluate(model, split, seed=info.seed, progress=progress)
     result = {
@@ -199,8 +203,7 @@ def simulate(
     info, model = load_run(run)
     if not isinstance(model, FittedHawkes):
         raise CascadeKitError(f"{info.model} runs cannot be simulated as event logs")
-    cls, bundle = run_split(info)
-    train = cls(info.split).build(bundle, info.seed).train
+    train = run_data(info)[2].train
     events = simulate_hawkes(
         model.params_, t_end, t_start=t_start, seed=seed, user_vocab=train.user_vocab,
         mark_vocab=train.mark_vocab,

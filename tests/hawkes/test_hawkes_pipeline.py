@@ -41,9 +41,7 @@ def evaluate(run: Path) -> dict:
 
 
 def run_split(run: Path):  # noqa: ANN201
-    info = RunInfo.load(run)
-    cls, bundle = pipeline.run_split(info)
-    return cls(info.split).build(bundle, info.seed)
+    return pipeline.run_data(RunInfo.load(run))[2]
 
 
 def test_train_evaluate_round_trip(run: Path) -> None:

@@ -216,8 +216,7 @@ def _point_process_figures(
 ) -> list[Path]:
     """`point_process_plots` of the fitted parameters on the run's own training events."""
     _, model = pipeline.load_run(run)
-    cls, bundle = pipeline.run_split(info)
-    train = cls(info.split).build(bundle, info.seed).train
+    train = pipeline.run_data(info)[2].train
     title = f"{info.model} fitted on {info.data}"
     return point_process_plots(
         folder, result, model.params_, train, title=title, seed=info.seed, truth=truth
