@@ -143,6 +143,26 @@ def test_fake_checksum_mismatch_names_the_file(fake_dataset: FakeDataset) -> Non
     assert e.value.path == str(bad.resolve())
 
 
+def test_a_same_size_edit_with_its_mtime_restored_is_still_caught(
+    fake_dataset: FakeDataset,
+) -> None:
+    """The verified-hash cache cannot be fooled by a preserved mtime: one digit changed, size and
+    mtime restored, and verify still says mismatch (ctime changed); --force re-hashes anyway."""
+    import os
+
+    path = fake_dataset.mirror_folder / "cascadetest.txt"
+    assert {c.status for c in datasets.verify(fake_dataset.name)} == {"ok"}  # now cached
+    before = path.stat()
+    text = path.read_text()
+    digit = next(ch for ch in text if ch.isdigit())
+    path.write_text(text.replace(digit, str((int(digit) + 1) % 10), 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    statuses = {c.path: c.status for c in datasets.verify(fake_dataset.name)}
+    assert statuses["cascadetest.txt"] == "mismatch"
+    assert {c.status for c in datasets.verify(fake_dataset.name, force=True)} == {"ok", "mismatch"}
+
+
 def test_fake_partial_mirror_falls_back_to_a_verified_cache(fake_dataset: FakeDataset) -> None:
     held_back = fake_dataset.mirror_folder / "cascade.txt"
     text = held_back.read_text()

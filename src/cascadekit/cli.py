@@ -132,6 +132,7 @@ def datasets_info(name: str) -> None:
 def datasets_verify(
     name: str = typer.Argument(None, help="dataset name (or use --all)"),
     all_: bool = typer.Option(False, "--all", help="verify every registered dataset"),
+    force: bool = typer.Option(False, "--force", help="re-hash every file (ignore the hash cache)"),
 ) -> None:
     """Check the sha256 of every file (in the mirror or the cache). Exit 1 if any is missing or wrong."""
     from cascadekit import datasets
@@ -142,7 +143,7 @@ def datasets_verify(
     table = Table("dataset", "file", "status", "location")
     bad = 0
     for n in targets:
-        for c in datasets.verify(n):
+        for c in datasets.verify(n, force=force):
             colour = {"ok": "green", "missing": "yellow", "mismatch": "red"}[c.status]
             table.add_row(n, c.path, f"[{colour}]{c.status}[/]", c.location)
             if c.status != "ok":

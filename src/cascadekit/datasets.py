@@ -131,7 +131,10 @@ def sha256_file(path: Path) -> str:
 
 
 class _VerifiedCache:
-    """sha256 of files already hashed, keyed by absolute path, valid while size and mtime match."""
+    """sha256 of files already hashed, keyed by absolute path, valid while the file's device,
+    inode, size, mtime and ctime all match. ctime is the guard: a program can restore a file's
+    mtime after changing it (``os.utime``), but doing so updates its ctime, which no ordinary
+    call can set back, so an edited file is always hashed again. ``force`` re-hashes anyway."""
 
     def __init__(self) -> None:
         self.path = data_home() / "verified.json"
@@ -140,14 +143,15 @@ class _VerifiedCache:
         except (OSError, ValueError):
             self.entries = {}
 
-    def sha256(self, file: Path) -> str:
+    def sha256(self, file: Path, *, force: bool = False) -> str:
         st = file.stat()
         key = str(file.resolve())
+        stamp = [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns]
         e = self.entries.get(key)
-        if e and e["size"] == st.st_size and e["mtime_ns"] == st.st_mtime_ns:
+        if not force and e and e.get("stamp") == stamp:
             return e["sha256"]
         digest = sha256_file(file)
-        self.entries[key] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+        self.entries[key] = {"stamp": stamp, "sha256": digest}
         self._save()
         return digest
 
@@ -170,8 +174,9 @@ def _candidates(spec: DatasetSpec) -> list[tuple[str, Path]]:
     return out
 
 
-def verify(name: str) -> list[FileCheck]:
-    """Check every registered file of ``name`` where it would be read from; downloads nothing."""
+def verify(name: str, *, force: bool = False) -> list[FileCheck]:
+    """Check every registered file of ``name`` where it would be read from; downloads nothing.
+    ``force`` re-hashes every file instead of trusting the verified-hash cache."""
     spec = get(name)
     hashes = _VerifiedCache()
     checks = []
@@ -184,7 +189,7 @@ def verify(name: str) -> list[FileCheck]:
         if found is None:
             checks.append(FileCheck(name, f.path, "missing", "-", f.sha256))
             continue
-        actual = hashes.sha256(found[1])
+        actual = hashes.sha256(found[1], force=force)
         status = "ok" if actual == f.sha256 else "mismatch"
         checks.append(FileCheck(name, f.path, status, str(found[1]), f.sha256, actual))
     return checks
