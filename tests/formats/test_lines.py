@@ -11,6 +11,7 @@ from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.formats.lines import (
     read_cascade_lines,
     read_lines_dataset,
+    read_lines_file,
     write_cascade_lines,
 )
 from cascadekit.errors import FormatError
@@ -163,3 +164,25 @@ def test_folder_graph_shares_the_vocabulary(tmp_path: Path) -> None:
     write(tmp_path, "a b c d\n", "edges.txt")
     with pytest.raises(FormatError, match=r"edges\.txt, line 1: expected 'src,dst'"):
         read_lines_dataset(tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "-inf"])
+def test_non_finite_times_are_errors_in_every_reader_sharing_the_check(tmp_path, bad: str) -> None:  # noqa: ANN001
+    """`a 5,b nan,c 0` even passed the unsorted check before (NaN compares false): the shared
+    cascade check refuses it with the file and line, for lines, mshgat and raw-path readers."""
+    from cascadekit.data.formats.deephawkes import read_raw_paths
+    from cascadekit.data.formats.mshgat import read_mshgat
+
+    path = tmp_path / "cascade.txt"
+    path.write_text(f"a,5 b,{bad} c,0\n")
+    with pytest.raises(FormatError, match="finite times") as e:
+        read_lines_file(path)
+    assert e.value.line == 1
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "cascades.txt").write_text(f"9 a 5,b {bad},c 0,\n")
+    with pytest.raises(FormatError, match="finite times"):
+        read_mshgat(tmp_path / "m")
+    raw = tmp_path / "raw.txt"
+    raw.write_text(f"1\t7\t100\t2\t7:0 7/8:{bad}\n")
+    with pytest.raises(FormatError, match="finite"):
+        read_raw_paths(raw)

@@ -33,12 +33,15 @@ SPLIT_FILES = {"train": "cascade.txt", "valid": "cascadevalid.txt", "test": "cas
 def clean_sequence(
     users: list[str], times: np.ndarray, *, path: Path, line: int, repair: bool, report: ReadReport
 ) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """Check (or repair) one cascade: unique users, non-decreasing times.
+    """Check (or repair) one cascade: finite and non-decreasing times, unique users.
 
     Returns the users, times and, when a repair reordered or dropped rows, the kept row indices
     into the input (so callers can carry other per-row columns along); None when nothing changed.
     """
     kept: np.ndarray | None = None
+    if not np.all(np.isfinite(times)):  # NaN would even pass the ordering check below
+        i = int(np.argmin(np.isfinite(times)))
+        raise FormatError(path, line, "finite times", f"{users[i]},{times[i]}")
     if len(times) > 1 and np.any(np.diff(times) < 0):
         if not repair:
             i = int(np.argmax(np.diff(times) < 0))
@@ -98,8 +101,6 @@ def read_cascade_lines(
                 raise FormatError(
                     path, lineno, "a numeric timestamp after the comma", bad
                 ) from None
-            if not np.all(np.isfinite(times)):
-                raise FormatError(path, lineno, "finite timestamps", raw.strip())
             users, times, _ = clean_sequence(
                 users, times, path=path, line=lineno, repair=repair, report=report
             )
