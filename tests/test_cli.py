@@ -147,3 +147,20 @@ def test_tar_member_escaping_the_folder_is_refused(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "CED_Dataset/../../evil.json" in res.stderr
     assert not (tmp_path / "evil.json").exists() and not (tmp_path.parent / "evil.json").exists()
+
+
+def test_convert_never_merges_into_an_existing_bundle(tmp_path: Path) -> None:
+    """Converting into a folder that holds another bundle is refused (nothing merged or
+    overwritten unasked); --overwrite replaces it whole, leaving none of the old files."""
+    from cascadekit.simulate.synthetic import synthetic_cascades, synthetic_mic
+
+    out = tmp_path / "x"
+    synthetic_mic(5, t_end=20.0)[0].save(out)  # an event-log bundle
+    assert (out / "events.parquet").is_file()
+    synthetic_cascades(n_users=30, n_cascades=50).save(tmp_path / "c")
+    res = CliRunner().invoke(app, ["convert", str(tmp_path / "c"), str(out)])
+    assert res.exit_code == 2 and "refusing to overwrite" in res.stderr.replace("\n", "")
+    res = CliRunner().invoke(app, ["convert", str(tmp_path / "c"), str(out), "--overwrite"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "events.parquet").exists() and (out / "cascades.parquet").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left

@@ -221,6 +221,7 @@ def convert(
     option: list[str] = typer.Option(
         [], "--set", help="reader option key=value (e.g. repair=true)"
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output folder"),
 ) -> None:
     """Convert any readable input to a Parquet bundle folder, or its cascades to `user,time` lines."""
     from cascadekit.pipeline import load_bundle
@@ -228,7 +229,7 @@ def convert(
     bundle = load_bundle(source, 0, parse_options(option), fmt)
     err.print(f"read {_counts(bundle)}", highlight=False)
     if to == "parquet":
-        bundle.save(output)
+        bundle.save(output, overwrite=overwrite)
         out.print(f"wrote {output}/ ({', '.join(sorted(p.name for p in Path(output).iterdir()))})")
     elif to == "ndm":
         from cascadekit.data.formats.lines import write_cascade_lines

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,7 @@ from cascadekit.data.content import Content
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
+from cascadekit.errors import CascadeKitError
 
 
 @dataclass
@@ -67,10 +70,33 @@ class DatasetBundle:
         return out
 
     # ------------------------------------------------------------------ Parquet folder
-    def save(self, folder: str | Path) -> Path:
-        """Write the bundle as a folder of Parquet files (+ small JSON sidecars); lossless."""
+    def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the bundle as a folder of Parquet files (+ small JSON sidecars); lossless.
+
+        Atomic: everything is written into a temporary sibling folder that replaces ``folder``
+        only when complete, so a crash never leaves a half bundle, and files of an earlier
+        bundle are never mixed in. A non-empty ``folder`` is refused unless ``overwrite``."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
+            raise CascadeKitError(f"{folder} exists and is not empty; refusing to overwrite it")
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+        tmp.mkdir()  # not mkdtemp: the bundle gets the usual permissions, not 0700
+        try:
+            self._write(tmp)
+            if folder.exists():
+                old = tmp.with_name(tmp.name + ".old")
+                folder.rename(old)
+                tmp.rename(folder)
+                shutil.rmtree(old)
+            else:
+                tmp.rename(folder)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return folder
+
+    def _write(self, folder: Path) -> None:
         if self.cascades is not None:
             self.cascades.to_parquet(folder / "cascades.parquet")
         if self.events is not None:
@@ -88,7 +114,6 @@ class DatasetBundle:
             "content": None if self.content is None else _content_to_json(self.content),
         }
         (folder / "bundle.json").write_text(json.dumps(manifest, ensure_ascii=False, default=str))
-        return folder
 
     @classmethod
     def load(cls, folder: str | Path) -> DatasetBundle:
