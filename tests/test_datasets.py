@@ -430,3 +430,18 @@ def test_cached_bundles_are_identical_on_real_data(
         fresh = datasets.load(name, cache=False)
         assert bundle_differences(fresh, datasets.load(name)) == [], name  # writes the entry
         assert bundle_differences(fresh, datasets.load(name)) == [], name  # reads it
+
+
+def test_unlisted_files_are_reported_and_never_read(fake_dataset: FakeDataset) -> None:
+    """An extra `cascadevalid.txt` in a mirror folder would add a validation split: it is listed
+    by verify as unlisted and the loaded bundle is the registered one, with the skip counted."""
+    before = datasets.load(fake_dataset.name, cache=False)
+    (fake_dataset.mirror_folder / "cascadevalid.txt").write_text("z,1 y,2\n")
+    (fake_dataset.mirror_folder / "SOURCE.md").write_text("notes are not data\n")
+    checks = {c.path: c.status for c in datasets.verify(fake_dataset.name)}
+    assert checks["cascadevalid.txt"] == "unlisted" and "SOURCE.md" not in checks
+    after = datasets.load(fake_dataset.name)
+    assert set(after.splits) == set(before.splits) and "valid" not in after.splits
+    assert after.report.counts["unlisted_file_ignored"] == 1
+    res = CliRunner().invoke(app, ["datasets", "verify", fake_dataset.name])
+    assert res.exit_code == 0 and "1 file(s) the registry does not list" in res.stderr

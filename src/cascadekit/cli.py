@@ -141,12 +141,14 @@ def datasets_verify(
         raise CascadeKitError("give a dataset name or --all")
     targets = datasets.names() if all_ else [name]
     table = Table("dataset", "file", "status", "location")
-    bad = 0
+    bad = unlisted = 0
     for n in targets:
         for c in datasets.verify(n, force=force):
-            colour = {"ok": "green", "missing": "yellow", "mismatch": "red"}[c.status]
-            table.add_row(n, c.path, f"[{colour}]{c.status}[/]", c.location)
-            if c.status != "ok":
+            colour = {"ok": "green", "missing": "yellow", "mismatch": "red", "unlisted": "yellow"}
+            status = "unlisted: never read" if c.status == "unlisted" else c.status
+            unlisted += c.status == "unlisted"
+            table.add_row(n, c.path, f"[{colour[c.status]}]{status}[/]", c.location)
+            if c.status in ("missing", "mismatch"):
                 bad += 1
                 if c.status == "mismatch":
                     err.print(f"[red]{c.location}: sha256 {c.actual} != expected {c.expected}[/]")
@@ -155,6 +157,8 @@ def datasets_verify(
         err.print(f"[bold red]{bad} file(s) missing or corrupt[/]")
         raise typer.Exit(1)
     out.print(f"[green]all {sum(len(datasets.get(n).files) for n in targets)} files verified[/]")
+    if unlisted:
+        err.print(f"[yellow]{unlisted} file(s) the registry does not list were ignored[/]")
 
 
 @datasets_app.command("stats")

@@ -77,7 +77,8 @@ class DatasetSpec:
 
 @dataclass(frozen=True)
 class FileCheck:
-    """Outcome of verifying one file: status is "ok", "missing" or "mismatch"."""
+    """Outcome of verifying one file: "ok", "missing", "mismatch", or "unlisted" (a file in the
+    dataset folder that the registry does not pin: reported, never read)."""
 
     dataset: str
     path: str
@@ -174,6 +175,28 @@ def _candidates(spec: DatasetSpec) -> list[tuple[str, Path]]:
     return out
 
 
+def unlisted_files(spec: DatasetSpec, folder: Path) -> list[str]:
+    """Files under a dataset's folder that its registry entry does not list: reported by
+    `verify`, never read by `load`. Hidden files, partial downloads and Markdown notes (the
+    mirror's SOURCE.md; no reader reads Markdown) are not data and are skipped."""
+    listed = {f.path for f in spec.files}
+    found = (p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return sorted(
+        p for p in found
+        if p not in listed and not any(part.startswith(".") for part in p.split("/"))
+        and not p.endswith((".part", ".md"))
+    )  # fmt: skip
+
+
+def _listed_view(spec: DatasetSpec, folder: Path, view: Path) -> Path:
+    """``view`` holding symlinks to the listed files of ``folder`` only (same relative paths)."""
+    for f in spec.files:
+        link = view / f.path
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to((folder / f.path).resolve())
+    return view
+
+
 def verify(name: str, *, force: bool = False) -> list[FileCheck]:
     """Check every registered file of ``name`` where it would be read from; downloads nothing.
     ``force`` re-hashes every file instead of trusting the verified-hash cache."""
@@ -192,6 +215,10 @@ def verify(name: str, *, force: bool = False) -> list[FileCheck]:
         actual = hashes.sha256(found[1], force=force)
         status = "ok" if actual == f.sha256 else "mismatch"
         checks.append(FileCheck(name, f.path, status, str(found[1]), f.sha256, actual))
+    for where, folder in _candidates(spec):
+        if folder.is_dir():
+            for path in unlisted_files(spec, folder):
+                checks.append(FileCheck(name, path, "unlisted", str(folder / path), "-"))
     return checks
 
 
@@ -408,12 +435,21 @@ def load(
     module_name, func_name = spec.reader.split(":")
     module = importlib.import_module(f"cascadekit.data.formats.{module_name}")
     options = {**spec.reader_kwargs, **reader_kwargs}
-    entry = _processed_entry(spec, folder, module, options) if cache else None
-    bundle = None if entry is None else _read_processed(entry)
-    if bundle is None:
-        bundle = getattr(module, func_name)(folder / spec.reader_path, **options)
-        if entry is not None:
-            _write_processed(entry, bundle)
+    unlisted = unlisted_files(spec, folder)
+    with tempfile.TemporaryDirectory() as view:
+        if unlisted:
+            # never read what the registry does not pin: the reader sees the listed files only
+            log.warning("%s: ignoring %d file(s) the registry does not list: %s", name,
+                        len(unlisted), ", ".join(unlisted))  # fmt: skip
+            folder = _listed_view(spec, folder, Path(view))
+        entry = _processed_entry(spec, folder, module, options) if cache and not unlisted else None
+        bundle = None if entry is None else _read_processed(entry)
+        if bundle is None:
+            bundle = getattr(module, func_name)(folder / spec.reader_path, **options)
+            if entry is not None:
+                _write_processed(entry, bundle)
+    if unlisted:
+        bundle.report.add("unlisted_file_ignored", len(unlisted))
     bundle.name = name
     bundle.info.setdefault("source", spec.repository + "@" + spec.commit)
     bundle.info.setdefault("citation", spec.license_and_citation)
