@@ -215,7 +215,7 @@ def verify(name: str, *, force: bool = False) -> list[FileCheck]:
         actual = hashes.sha256(found[1], force=force)
         status = "ok" if actual == f.sha256 else "mismatch"
         checks.append(FileCheck(name, f.path, status, str(found[1]), f.sha256, actual))
-    for where, folder in _candidates(spec):
+    for _, folder in _candidates(spec):
         if folder.is_dir():
             for path in unlisted_files(spec, folder):
                 checks.append(FileCheck(name, path, "unlisted", str(folder / path), "-"))
