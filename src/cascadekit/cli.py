@@ -360,7 +360,12 @@ def simulate_cmd(
     if run is not None:
         if option:
             raise CascadeKitError("give either --run or --set parameters, not both")
-        events = pipeline.simulate(run, t_end, out, seed=seed)
+        events, capped = pipeline.simulate(run, t_end, out, seed=seed)
+        if capped:
+            err.print(
+                f"[yellow]stopped at {len(events)} events: the fitted process is too explosive "
+                "to simulate over this window (refit with --set max_branching=0.9)[/]"
+            )
     else:
         params = synthetic_variant_params(model, seed=seed, **parse_options(option))
         events = simulate(params, t_end, seed=seed)

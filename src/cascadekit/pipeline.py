@@ -193,10 +193,18 @@ def evaluate(
 
 
 def simulate(
-    run: str | Path, t_end: float, out: str | Path, *, t_start: float = 0.0, seed: int = 0
-) -> EventLog:
+    run: str | Path,
+    t_end: float,
+    out: str | Path,
+    *,
+    t_start: float = 0.0,
+    seed: int = 0,
+    max_events: int | None = None,
+) -> tuple[EventLog, bool]:
     """Simulate a run's fitted point-process model on [t_start, t_end] (empty history) into a
-    Parquet event log whose users and marks carry the training data's names."""
+    Parquet event log whose users and marks carry the training data's names. Bounded: at most
+    ``max_events`` events (default 20 × the training events), since a supercritical fit
+    (ρ(Wᵀ)·τ ≥ 1, common on real data) explodes. Returns the events and whether the cap stopped the simulation."""
     from cascadekit.simulate.hawkes import simulate as simulate_hawkes
     from cascadekit.tasks.point_process import FittedHawkes
 
@@ -204,9 +212,10 @@ def simulate(
     if not isinstance(model, FittedHawkes):
         raise CascadeKitError(f"{info.model} runs cannot be simulated as event logs")
     train = run_data(info)[2].train
+    cap = max_events if max_events is not None else 20 * max(len(train), 1)
     events = simulate_hawkes(
         model.params_, t_end, t_start=t_start, seed=seed, user_vocab=train.user_vocab,
-        mark_vocab=train.mark_vocab,
+        mark_vocab=train.mark_vocab, max_events=cap,
     )  # fmt: skip
     events.to_parquet(out)
-    return events
+    return events, len(events) >= cap

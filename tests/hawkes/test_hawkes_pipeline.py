@@ -110,6 +110,9 @@ def test_simulate_from_run_and_from_parameters(run: Path, tmp_path: Path) -> Non
     assert sim.user_vocab.tokens == run_split(run).train.user_vocab.tokens
     assert runner.invoke(app, cmd[:-1] + [str(tmp_path / "b.parquet")]).exit_code == 0
     np.testing.assert_array_equal(EventLog.from_parquet(tmp_path / "b.parquet").times, sim.times)
+    # bounded: an explosive fit stops at the cap and says so
+    events, capped = pipeline.simulate(run, 40.0, tmp_path / "c.parquet", max_events=3)
+    assert capped and len(events) == 3
 
     cmd = ["simulate", "mic", "--t-end", "20", "--out", str(tmp_path / "p.parquet")]
     res = runner.invoke(app, [*cmd, "--set", "n_users=5", "--set", "sigma21=1"])
