@@ -128,3 +128,10 @@ def test_incremental_decoding_equals_the_full_pass(name: str, tmp_path: Path) ->
             for t in range(start, seq.shape[1]):
                 scores, state = net.step(state, seq[:, t])
                 torch.testing.assert_close(scores, full[:, t], rtol=1e-5, atol=1e-5)
+
+
+def test_a_truncated_weights_file_is_a_clear_error(tmp_path: Path) -> None:
+    fit("lstm", tmp_path / "run")
+    (tmp_path / "run" / "model" / "weights.pt").write_bytes(b"")
+    with pytest.raises(CascadeKitError, match="weights.pt: unreadable"):
+        pipeline.load_run(tmp_path / "run")

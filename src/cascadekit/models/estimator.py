@@ -28,6 +28,7 @@ from typing import Any, ClassVar
 import torch
 
 from cascadekit.data.splits import carve_validation
+from cascadekit.errors import CascadeKitError
 from cascadekit.models.base import read_model_header, write_model_header
 from cascadekit.training import Monitor, TrainConfig, TrainResult, fit
 
@@ -141,6 +142,11 @@ class TorchEstimator:
         est = cls(cls.config_class(**header["config"]), TrainConfig(**header["train_config"]))
         est.meta_ = header["meta"]
         est.module_ = est._build(est.meta_)
-        est.module_.load_state_dict(torch.load(folder / "weights.pt", weights_only=True))
+        weights = folder / "weights.pt"
+        try:
+            state = torch.load(weights, weights_only=True)
+            est.module_.load_state_dict(state)
+        except (OSError, RuntimeError, EOFError, ValueError) as exc:
+            raise CascadeKitError(f"{weights}: unreadable or mismatched weights ({exc})") from None
         est.module_.eval()
         return est
