@@ -164,3 +164,10 @@ def test_convert_never_merges_into_an_existing_bundle(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert not (out / "events.parquet").exists() and (out / "cascades.parquet").is_file()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_non_utf8_input_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "events.csv"
+    bad.write_bytes("cascade,user,time\nc,caf\xe9,1\n".encode("latin-1"))
+    res = CliRunner().invoke(app, ["convert", str(bad), str(tmp_path / "o"), "--format", "csv"])
+    assert res.exit_code == 2 and "not UTF-8 text" in res.stderr

@@ -57,6 +57,12 @@ def friendly_errors(fn: F) -> F:
         except (CascadeKitError, FileNotFoundError) as e:
             err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except UnicodeDecodeError as e:
+            err.print(
+                f"[bold red]error:[/] input is not UTF-8 text (byte {e.start}: {e.reason}); "
+                "convert the file to UTF-8 first", highlight=False, soft_wrap=True,
+            )  # fmt: skip
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -25,6 +25,7 @@ APR1, MAR31, APR2 = 1238544000.0, 1238457600.0, 1238630400.0  # 00:00 UTC
 
 
 def folder(tmp_path: Path, tagged: str = TAGGED) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "user_taggedartists.dat").write_text(tagged)
     (tmp_path / "user_friends.dat").write_text("userID\tfriendID\n2\t3\n3\t2\n2\t5\n5\t2\n")
     (tmp_path / "tags.dat").write_bytes("tagID\ttagValue\n13\trock\n15\tcafé\n".encode("latin-1"))
@@ -102,3 +103,11 @@ def test_real_counts_and_round_trips(mirror: Path, tmp_path: Path) -> None:
         a.events.n_marks == 100
         and len(a.events) + a.report.counts["events_outside_top_marks"] == 186479
     )
+
+
+def test_a_file_without_its_header_loses_no_row(tmp_path: Path) -> None:
+    with_header = read_hetrec_lastfm(folder(tmp_path / "a"))
+    headless = TAGGED.split("\n", 1)[1]
+    without = read_hetrec_lastfm(folder(tmp_path / "b", headless))
+    assert without.events.users.tolist() == with_header.events.users.tolist()
+    assert without.events.times.tolist() == with_header.events.times.tolist()

@@ -186,3 +186,9 @@ def test_non_finite_times_are_errors_in_every_reader_sharing_the_check(tmp_path,
     raw.write_text(f"1\t7\t100\t2\t7:0 7/8:{bad}\n")
     with pytest.raises(FormatError, match="finite"):
         read_raw_paths(raw)
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_id(tmp_path: Path) -> None:
+    path = tmp_path / "cascade.txt"
+    path.write_bytes("\ufeffa,1 b,2\n".encode())
+    assert read_lines_file(path).cascades.vocab.tokens[:2] == ["a", "b"]

@@ -88,7 +88,7 @@ def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
     report = ReadReport(source=str(path))
     vocab = Vocabulary()
     seqs, times, parents, ids, roots, declared = [], [], [], [], [], []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for lineno, raw in enumerate(f, start=1):
             if not raw.strip():
                 report.add("empty_line_skipped")
@@ -174,7 +174,7 @@ def read_preprocessed(folder: str | Path) -> DatasetBundle:
         if not spath.is_file():
             raise FormatError(spath, None, f"the shortest-path file that goes with {cpath.name}")
         heads = {}
-        with cpath.open(encoding="utf-8") as f:
+        with cpath.open(encoding="utf-8-sig") as f:
             for lineno, raw in enumerate(f, start=1):
                 cols = raw.rstrip("\n").split("\t")
                 if len(cols) != 6:
@@ -191,7 +191,7 @@ def read_preprocessed(folder: str | Path) -> DatasetBundle:
                         cpath, lineno, "numeric publish time, size and label", raw[:60]
                     ) from None
         start = len(ids)
-        with spath.open(encoding="utf-8") as f:
+        with spath.open(encoding="utf-8-sig") as f:
             for lineno, raw in enumerate(f, start=1):
                 cols = raw.rstrip("\n").split("\t")
                 cid = cols[0]

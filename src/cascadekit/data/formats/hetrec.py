@@ -42,7 +42,8 @@ _MARK_FILES = {"tags": ("tags.dat", 2), "artists": ("artists.dat", 4)}
 
 
 def _rows(path: Path, n_cols: int) -> Iterator[tuple[int, list[str]]]:
-    """``(line number, fields)`` of a tab-separated file after its header line.
+    """``(line number, fields)`` of a tab-separated file after its header line (line 1 is the
+    header only when its first field is not an integer id: a file without one loses no row).
 
     Lines are decoded as UTF-8, falling back to Latin-1 (tags.dat is Latin-1); the id columns are
     ASCII either way.
@@ -55,9 +56,9 @@ def _rows(path: Path, n_cols: int) -> Iterator[tuple[int, list[str]]]:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
                 text = raw.decode("latin-1")
-            text = text.rstrip("\r\n")
-            if lineno == 1 or not text:
-                continue  # header / blank line
+            text = text.lstrip("\ufeff").rstrip("\r\n")
+            if not text or (lineno == 1 and not text.split("\t")[0].strip().isdigit()):
+                continue  # blank line / header
             fields = text.split("\t")
             if len(fields) != n_cols:
                 raise FormatError(path, lineno, f"{n_cols} tab-separated columns", text)

@@ -99,7 +99,7 @@ def read_infvae(
         if not path.is_file():
             continue
         start = len(seqs)
-        with path.open(encoding="utf-8") as f:
+        with path.open(encoding="utf-8-sig") as f:
             for lineno, raw in enumerate(f, start=1):
                 tokens = raw.split()
                 if not tokens:
@@ -186,7 +186,7 @@ def _read_graph(
 ) -> tuple[SocialGraph, dict[str, int] | None]:
     """``src dst`` lines over ``vocab`` (new ids appended), and the header's counts if it has one."""
     rows: list[tuple[int, list[str]]] = []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for lineno, raw in enumerate(f, start=1):
             parts = raw.split()
             if not parts:

@@ -80,7 +80,7 @@ def read_cascade_lines(
     seqs: list[np.ndarray] = []
     time_cols: list[np.ndarray] = []
     ids: list[str] = []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for lineno, raw in enumerate(f, start=1):
             tokens = raw.split()
             if not tokens:

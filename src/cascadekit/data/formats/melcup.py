@@ -50,7 +50,7 @@ ACTIONS = {"reply": (4, 7, 8), "retweet": (5, 9, 10), "quote": (6, 11, 12)}
 
 def _csv_rows(path: Path, n_cols: int) -> Iterator[tuple[int, list[str]]]:
     """``(line number, fields)`` after the header; wrong column counts raise FormatError."""
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         for lineno, fields in enumerate(csv.reader(f), start=1):
             if lineno == 1 or not fields:
                 continue

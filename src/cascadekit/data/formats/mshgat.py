@@ -62,7 +62,7 @@ def read_mshgat(
     report = ReadReport(source=str(folder))
     vocab = Vocabulary()
     seqs, time_cols, seeds, ids = [], [], [], []
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for lineno, raw in enumerate(f, start=1):
             items = [it.split() for it in raw.strip().split(",") if it.strip()]
             if not items:

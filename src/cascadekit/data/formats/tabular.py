@@ -64,7 +64,7 @@ def read_event_csv(
     wanted = [c for c in (cascade_col, user_col, time_col, parent_col) if c is not None]
     columns: dict[str, list[str]] = {c: [] for c in wanted}
     lines: list[int] = []
-    with path.open(encoding="utf-8", newline="") as f:
+    with path.open(encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f, delimiter=delimiter)
         header = next(reader, None)
         if header is None or any(c not in header for c in wanted):
@@ -328,7 +328,7 @@ def read_edge_list(
     dst: list[str] = []
     weights: list[float] = []
     shown = "," if sep is None else sep
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:
         for lineno, raw in enumerate(f, start=1):
             line = raw.strip()
             if not line or line.startswith("#"):
