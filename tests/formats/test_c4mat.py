@@ -106,3 +106,11 @@ def test_real_counts_and_round_trip(
     np.testing.assert_array_equal(g.indptr, b.graph.indptr)
     np.testing.assert_array_equal(g.indices, b.graph.indices)
     assert g.directed and g.vocab == b.graph.vocab
+
+
+def test_a_fractional_node_is_an_error_not_truncated(tmp_path: Path) -> None:
+    train = split([1, 2], [1, 1], [0, 1])
+    train["node"] = np.array([[1.0], [1.5]])
+    folder = write(tmp_path, "music2", traindata=train, testdata=split([1], [1], [2]))
+    with pytest.raises(FormatError, match=r"integer traindata\.node.*1\.5 at event 2"):
+        read_c4(folder, "music2")

@@ -122,3 +122,15 @@ def test_real_preprocessed(mirror: Path, tmp_path: Path) -> None:
     assert again.cascades.ids.tolist() == b.cascades.ids.tolist()
     for col in ("users", "offsets", "times", "parents", "root_times"):
         np.testing.assert_array_equal(getattr(again.cascades, col), getattr(b.cascades, col))
+
+
+def test_preprocessed_duplicate_cascade_id_is_an_error(tmp_path: Path) -> None:
+    """A repeated id used to replace the earlier line silently."""
+    from cascadekit.data.formats.deephawkes import read_preprocessed
+
+    line = "42\t7\t100\t2\t7:8:5\t3\n"
+    (tmp_path / "cascade_train.txt").write_text(line + line)
+    (tmp_path / "shortestpath_train.txt").write_text("")
+    with pytest.raises(FormatError, match="each cascade id once") as e:
+        read_preprocessed(tmp_path)
+    assert e.value.line == 2

@@ -57,8 +57,8 @@ def _read_split(
     if var not in mat:
         raise FormatError(path, None, f"a variable {var!r}", str(sorted(mat)))
     s = mat[var][0, 0]
-    node = _field(path, s, "node", var).astype(np.int64)
-    prod = _field(path, s, "prod", var).astype(np.int64)
+    node = _integer_ids(path, _field(path, s, "node", var), f"{var}.node")
+    prod = _integer_ids(path, _field(path, s, "prod", var), f"{var}.prod")
     time = _field(path, s, "time", var)
     if not len(node) == len(prod) == len(time):
         raise FormatError(
@@ -86,6 +86,19 @@ def _read_split(
         i = int(np.argmax(np.diff(times) < 0))
         raise FormatError(path, None, f"{var}.time sorted", f"{times[i]:g} before {times[i + 1]:g}")
     return node - 1, prod - 1, times, numprod
+
+
+def _integer_ids(path: Path, values: np.ndarray, what: str) -> np.ndarray:
+    """1-based ids as int64; a fractional or non-finite id is an error (never truncated)."""
+    v = np.asarray(values)
+    if v.dtype.kind == "f":
+        bad = ~np.isfinite(v) | (v != np.round(v))
+        if np.any(bad):
+            i = int(np.argmax(bad))
+            raise FormatError(path, None, f"integer {what}", f"{v[i]} at event {i + 1}")
+    elif v.dtype.kind not in "iu":
+        raise FormatError(path, None, f"integer {what}", str(v.dtype))
+    return v.astype(np.int64)
 
 
 def read_c4(folder: str | Path, which: str = "music2") -> DatasetBundle:

@@ -184,6 +184,8 @@ def read_preprocessed(folder: str | Path) -> DatasetBundle:
                         "6 tab-separated columns (id, root, time, n, edges, label)",
                         raw[:60],
                     )
+                if cols[0] in heads:
+                    raise FormatError(cpath, lineno, "each cascade id once", cols[0])
                 try:
                     heads[cols[0]] = (float(cols[2]), int(cols[3]), float(cols[5]))
                 except ValueError:
