@@ -170,4 +170,28 @@ def test_non_utf8_input_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "events.csv"
     bad.write_bytes("cascade,user,time\nc,caf\xe9,1\n".encode("latin-1"))
     res = CliRunner().invoke(app, ["convert", str(bad), str(tmp_path / "o"), "--format", "csv"])
-    assert res.exit_code == 2 and "not UTF-8 text" in res.stderr
+    err = res.stderr.replace("\n", "")
+    assert res.exit_code == 2 and "events.csv: cannot be read as csv (UnicodeDecodeError" in err
+
+
+@pytest.mark.parametrize(("fmt", "name"), [("c4", "music2.mat"), ("ced", "CED_Dataset.tar.gz")])
+def test_truncated_binary_input_is_a_clear_error(tmp_path: Path, fmt: str, name: str) -> None:
+    import gzip
+
+    data = gzip.compress(b"x" * 10_000) if name.endswith(".gz") else b"MATLAB 5.0 MAT-file"
+    target = tmp_path / name
+    target.write_bytes(data[: len(data) // 2])
+    source = tmp_path if fmt == "c4" else target
+    res = CliRunner().invoke(app, ["convert", str(source), str(tmp_path / "o"), "--format", fmt])
+    assert res.exit_code == 2, res.output
+    assert "cannot be read as" in res.stderr or "expected" in res.stderr
+
+
+def test_a_truncated_bundle_folder_is_a_clear_error(tmp_path: Path) -> None:
+    from cascadekit.simulate.synthetic import synthetic_cascades
+
+    folder = synthetic_cascades(n_users=30, n_cascades=50).save(tmp_path / "b")
+    parquet = folder / "cascades.parquet"
+    parquet.write_bytes(parquet.read_bytes()[:100])
+    res = CliRunner().invoke(app, ["datasets", "stats", str(folder)])
+    assert res.exit_code == 2 and "cannot be read as a saved bundle" in res.stderr.replace("\n", "")

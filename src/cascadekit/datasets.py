@@ -33,6 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from cascadekit.data import formats
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.errors import CascadeKitError, ChecksumError, UnknownDatasetError
 
@@ -445,7 +446,9 @@ def load(
         entry = _processed_entry(spec, folder, module, options) if cache and not unlisted else None
         bundle = None if entry is None else _read_processed(entry)
         if bundle is None:
-            bundle = getattr(module, func_name)(folder / spec.reader_path, **options)
+            bundle = formats.call_reader(
+                getattr(module, func_name), folder / spec.reader_path, spec.reader, **options
+            )
             if entry is not None:
                 _write_processed(entry, bundle)
     if unlisted:

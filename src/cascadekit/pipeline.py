@@ -54,7 +54,9 @@ def load_bundle(
     if (path / "bundle.json").is_file():
         if options:
             raise CascadeKitError(f"{data} is a saved bundle; it takes no reader options")
-        return DatasetBundle.load(path)
+        from cascadekit.data.formats import call_reader
+
+        return call_reader(DatasetBundle.load, path, "a saved bundle")
     from cascadekit import datasets
 
     if data not in datasets.names() and path.exists():

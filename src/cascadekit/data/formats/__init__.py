@@ -47,7 +47,35 @@ FORMATS: dict[str, tuple[str, str]] = {
 
 def read(path: str | Path, fmt: str, **kwargs: Any) -> DatasetBundle:
     """Read ``path`` with the reader registered for format ``fmt`` (see ``FORMATS``)."""
-    return reader(fmt)(Path(path), **kwargs)
+    return call_reader(reader(fmt), Path(path), fmt, **kwargs)
+
+
+def call_reader(
+    func: Callable[..., DatasetBundle], path: Path, what: str, **kwargs: Any
+) -> DatasetBundle:
+    """``func(path, **kwargs)``, with what a damaged file makes the underlying libraries raise
+    (a truncated .mat, .tar.gz or .parquet, an unreadable file) turned into one clear
+    CascadeKitError naming the path; our own FormatErrors pass through unchanged. A bad reader
+    option (TypeError) is reported with the reader's known options."""
+    import tarfile
+    import zlib
+
+    import pyarrow as pa
+    from scipy.io.matlab import MatReadError
+
+    try:
+        return func(path, **kwargs)
+    except CascadeKitError:
+        raise
+    except TypeError as exc:
+        if "argument" in str(exc):
+            raise CascadeKitError(f"{what}: {exc}") from None
+        raise
+    except (OSError, EOFError, ValueError, tarfile.TarError, zlib.error, pa.ArrowException,
+            MatReadError) as exc:  # fmt: skip
+        raise CascadeKitError(
+            f"{path}: cannot be read as {what} ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def reader(fmt: str) -> Callable[..., DatasetBundle]:
