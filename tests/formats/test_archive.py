@@ -67,3 +67,14 @@ def test_unsafe_members_raise(tmp_path: Path, member: tuple, message: str) -> No
     assert not (tmp_path / "etc").exists() and sorted(p.name for p in tmp_path.iterdir()) == [
         "bad.tar.gz"
     ]  # nothing was written next to the archive
+
+
+def test_an_oversized_member_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A small compressed archive can hold a huge member (zeros compress ~1000:1)."""
+    tar = make_tar(tmp_path / "bomb.tar.gz", [("root/ok.json", None, b"[]"),
+                                              ("root/big.json", None, b"0" * 5000)])  # fmt: skip
+    assert tar.stat().st_size < 500
+    members = iter_tar_members(tar, max_member_bytes=1000)
+    assert next(members) == ("root/ok.json", b"[]")
+    with pytest.raises(UnsafeArchiveError, match="'root/big.json' is 5,000 bytes, over the 1,000"):
+        next(members)

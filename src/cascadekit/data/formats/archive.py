@@ -36,16 +36,29 @@ def check_member(archive: str | Path, member: tarfile.TarInfo) -> None:
         )
 
 
-def iter_tar_members(path: str | Path, *, suffix: str | None = None) -> Iterator[tuple[str, bytes]]:
+# one member's size the readers hold in memory at most: CED's largest member is ~1 MB
+MAX_MEMBER_BYTES = 64 * 2**20
+
+
+def iter_tar_members(
+    path: str | Path, *, suffix: str | None = None, max_member_bytes: int = MAX_MEMBER_BYTES
+) -> Iterator[tuple[str, bytes]]:
     """Yield ``(member name, content)`` for the regular files of a (compressed) tar, in archive order.
 
     The archive is read as a stream (``r|*``: gzip, bz2, xz or plain), one member in memory at a
-    time. ``suffix`` keeps only names ending with it; every member is still safety-checked.
+    time. ``suffix`` keeps only names ending with it; every member is still safety-checked, and a
+    member declaring more than ``max_member_bytes`` is refused before it is read (a small
+    compressed archive can hold a huge member).
     """
     path = Path(path)
     with tarfile.open(path, mode="r|*") as tf:
         for member in tf:
             check_member(path, member)
+            if member.size > max_member_bytes:
+                raise UnsafeArchiveError(
+                    f"{path}: member {member.name!r} is {member.size:,} bytes, over the "
+                    f"{max_member_bytes:,}-byte limit for one member"
+                )
             if member.isdir() or (suffix is not None and not member.name.endswith(suffix)):
                 continue
             f = tf.extractfile(member)
