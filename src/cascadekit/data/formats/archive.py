@@ -36,7 +36,7 @@ def check_member(archive: str | Path, member: tarfile.TarInfo) -> None:
         )
 
 
-# one member's size the readers hold in memory at most: CED's largest member is ~1 MB
+# one member's size the readers hold in memory at most (CED's largest member: 185 KB)
 MAX_MEMBER_BYTES = 64 * 2**20
 
 
