@@ -192,6 +192,11 @@ def test_fake_missing_file_is_downloaded_and_verified(fake_dataset: FakeDataset)
     with pytest.raises(ChecksumError, match="sha256 mismatch"):
         datasets.locate(fake_dataset.name, progress=False)
     assert sorted(p.name for p in fake_dataset.cache_folder.iterdir()) == ["cascadetest.txt"]
+    # an origin that cannot be reached (offline): one clear error, no partial file left
+    (fake_dataset.origin / "cascade.txt").unlink()
+    with pytest.raises(CascadeKitError, match="cannot download .*without network access"):
+        datasets.locate(fake_dataset.name, progress=False)
+    assert sorted(p.name for p in fake_dataset.cache_folder.iterdir()) == ["cascadetest.txt"]
 
 
 def test_fake_cli_verify_exits_1_and_stats_exits_2_on_a_corrupt_file(

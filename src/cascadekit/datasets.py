@@ -238,6 +238,13 @@ def _download(url: str, dest: Path, expected: str, progress: bool) -> None:
                 for block in iter(lambda: resp.read(1 << 16), b""):
                     out.write(block)
                     bar.update(len(block))
+    except OSError as exc:  # offline, refused, timed out, HTTP errors (URLError is an OSError)
+        tmp.unlink(missing_ok=True)
+        raise CascadeKitError(
+            f"cannot download {url} ({exc}); without network access, put the file at {dest} or "
+            f"point {MIRROR_ENV} at a mirror"
+        ) from None
+    try:
         actual = sha256_file(tmp)
         if actual != expected:
             raise ChecksumError(url, expected, actual)
