@@ -268,3 +268,25 @@ def test_size_identification_is_bounded_and_refuses_models_that_never_stop(tmp_p
     longest = int(pipeline.run_data(info)[2].train.lengths.max())
     # no sample outgrows the longest training cascade (the default bound)
     assert 1 <= out["metrics"]["mean_pred_size"] <= longest and out["metrics"]["msle_ln"] >= 0
+
+
+@pytest.mark.parametrize(
+    ("model", "option", "message"),
+    [
+        ("ndm", "dropout=5", "dropout must be in [0, 1)"),
+        ("ndm", "embedding_dim=-3", "embedding_dim must be >= 1"),
+        ("lstm", "hidden_dim=0", "hidden_dim must be >= 1"),
+        ("embedded_ic", "embedding_dim=0", "embedding_dim and bucket_pool must be >= 1"),
+        ("lstm", "batch_size=-4", "batch_size must be >= 1"),
+        ("mic", "max_iter=-1", "max_iter must be >= 1"),
+    ],
+)
+def test_out_of_range_options_are_clear_errors(
+    model: str, option: str, message: str, tmp_path: Path
+) -> None:
+    data = "synthetic_mic" if model == "mic" else "synthetic"
+    res = runner.invoke(
+        app, ["train", model, "--data", data, "--out", str(tmp_path / "r"), "--set", option]
+    )
+    assert res.exit_code == 2 and message in res.stderr.replace("\n", ""), res.output
+    assert not (tmp_path / "r").exists()  # refused before anything is written

@@ -46,6 +46,10 @@ class EmbeddedICConfig:
     init_bias: float = 4.0
     bucket_pool: int = 200  # length-bucketed batches, as the sequence models
 
+    def __post_init__(self) -> None:
+        if self.embedding_dim < 1 or self.bucket_pool < 1 or self.init_std < 0:
+            raise ValueError("embedding_dim and bucket_pool must be >= 1, init_std >= 0")
+
 
 PRESETS: dict[str, Preset] = {
     "reference": Preset(

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from cascadekit.models.base import Preset, pad_token
-from cascadekit.models.sequence import SequenceEstimator, SequenceOptions
+from cascadekit.models.sequence import SequenceEstimator, SequenceOptions, check_dropout
 
 
 @dataclass
@@ -20,6 +20,12 @@ class LSTMConfig(SequenceOptions):
     embedding_dim: int = 64
     hidden_dim: int = 64
     dropout: float = 0.1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if min(self.embedding_dim, self.hidden_dim) < 1:
+            raise ValueError("embedding_dim and hidden_dim must be >= 1")
+        check_dropout(dropout=self.dropout)
 
 
 PRESETS: dict[str, Preset] = {

@@ -27,7 +27,7 @@ from torch import nn
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.models.base import Preset, pad_token
-from cascadekit.models.sequence import SequenceEstimator, SequenceOptions
+from cascadekit.models.sequence import SequenceEstimator, SequenceOptions, check_dropout
 from cascadekit.training import TrainConfig
 
 
@@ -59,13 +59,14 @@ class NDMConfig(SequenceOptions):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if min(self.window, self.n_heads, self.head_dim, self.embedding_dim) < 1:
+            raise ValueError("window, n_heads, head_dim and embedding_dim must be >= 1")
         if not 0 <= self.fixed_embedding_dim < self.embedding_dim:
             raise ValueError(
                 f"fixed_embedding_dim must be in [0, {self.embedding_dim}), "
                 f"got {self.fixed_embedding_dim}"
             )
-        if self.window < 1 or self.n_heads < 1 or self.head_dim < 1:
-            raise ValueError("window, n_heads and head_dim must be >= 1")
+        check_dropout(dropout=self.dropout, attention_dropout=self.attention_dropout)
 
 
 # the authors' optimiser and schedule (the paper states only "Adam")

@@ -40,6 +40,13 @@ class SequenceOptions:
             raise ValueError(f"bucket_pool must be >= 1, got {self.bucket_pool}")
 
 
+def check_dropout(**rates: float) -> None:
+    """Dropout rates must lie in [0, 1)."""
+    for name, rate in rates.items():
+        if not 0 <= rate < 1:
+            raise ValueError(f"{name} must be in [0, 1), got {rate}")
+
+
 def mask_infected(
     scores: torch.Tensor, seq: torch.Tensor, positions: torch.Tensor | None = None
 ) -> torch.Tensor:

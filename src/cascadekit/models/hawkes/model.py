@@ -60,6 +60,8 @@ class HawkesConfig:
             if not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{name} must be a positive finite number, got {value}")
         check_branching(self.max_branching)
+        if self.max_iter < 1 or not self.tol > 0 or self.n_jobs == 0:
+            raise ValueError("max_iter must be >= 1, tol > 0 and n_jobs != 0")
 
 
 class MarkedHawkes:
