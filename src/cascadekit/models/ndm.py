@@ -43,7 +43,7 @@ class NDMConfig(SequenceOptions):
     seed alone, the first user is scored from act(u_0) before the LayerNorm (every later step, and
     all of training, is normalised). Measured on ndm_lastfm (seed 0, S = 1000, same weights):
     Macro/Micro-F1 .0363/.0902 → .0550/.0983, first five .0270/.0299 → .0462/.0426 (paper
-    .056/.095, .048/.045).
+    .056/.095, .048/.045; `make bench NAME=ndm_first_step`).
     """
 
     embedding_dim: int = 64
