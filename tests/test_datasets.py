@@ -203,7 +203,9 @@ def test_fake_cli_verify_exits_1_and_stats_exits_2_on_a_corrupt_file(
     fake_dataset: FakeDataset,
 ) -> None:
     res = cli.invoke(app, ["datasets", "verify", fake_dataset.name])
-    assert res.exit_code == 0 and "all 2 files verified" in res.stdout
+    assert res.exit_code == 0 and "all 2 files verified" in res.stderr and not res.stdout
+    res = CliRunner().invoke(app, ["datasets", "verify", fake_dataset.name, "--json"])
+    assert [c["status"] for c in json.loads(res.stdout)] == ["ok", "ok"]
     (fake_dataset.mirror_folder / "cascade.txt").write_text("1,2\n")
     res = cli.invoke(app, ["datasets", "verify", fake_dataset.name])
     assert res.exit_code == 1

@@ -139,8 +139,12 @@ def datasets_verify(
     name: str = typer.Argument(None, help="dataset name (or use --all)"),
     all_: bool = typer.Option(False, "--all", help="verify every registered dataset"),
     force: bool = typer.Option(False, "--force", help="re-hash every file (ignore the hash cache)"),
+    as_json: bool = typer.Option(False, "--json", help="print the checks as JSON on stdout"),
 ) -> None:
-    """Check the sha256 of every file (in the mirror or the cache). Exit 1 if any is missing or wrong."""
+    """Check the sha256 of every file (in the mirror or the cache). Exit 1 if any is missing or wrong.
+    The table and messages go to stderr; stdout carries only ``--json`` output."""
+    from dataclasses import asdict
+
     from cascadekit import datasets
 
     if not all_ and not name:
@@ -148,8 +152,10 @@ def datasets_verify(
     targets = datasets.names() if all_ else [name]
     table = Table("dataset", "file", "status", "location")
     bad = unlisted = 0
+    records = []
     for n in targets:
         for c in datasets.verify(n, force=force):
+            records.append(asdict(c))
             colour = {"ok": "green", "missing": "yellow", "mismatch": "red", "unlisted": "yellow"}
             status = "unlisted: never read" if c.status == "unlisted" else c.status
             unlisted += c.status == "unlisted"
@@ -158,11 +164,13 @@ def datasets_verify(
                 bad += 1
                 if c.status == "mismatch":
                     err.print(f"[red]{c.location}: sha256 {c.actual} != expected {c.expected}[/]")
-    out.print(table)
+    err.print(table)
+    if as_json:
+        print_json(records)
     if bad:
         err.print(f"[bold red]{bad} file(s) missing or corrupt[/]")
         raise typer.Exit(1)
-    out.print(f"[green]all {sum(len(datasets.get(n).files) for n in targets)} files verified[/]")
+    err.print(f"[green]all {sum(len(datasets.get(n).files) for n in targets)} files verified[/]")
     if unlisted:
         err.print(f"[yellow]{unlisted} file(s) the registry does not list were ignored[/]")
 
