@@ -59,6 +59,17 @@ ENTRIES: dict[str, Entry] = {
         ),  # fmt: skip
         "Tables 2/3: ndm/reference_code, 50 epochs, irvine + memetracker, 3 seeds, S = 1000",
     ),
+    "ndm_tables_irvine_20epochs": Entry(
+        ("ndm_tables_irvine_20epochs.json",),
+        (
+            _tables(
+                "--datasets ndm_irvine --models ndm_ref --seeds 0 1 2 --n-samples 1000 --epochs 20",
+                "ndm_tables_irvine_20epochs.json",
+            ),
+        ),  # fmt: skip
+        "irvine ndm/reference_code with the code's 20 epochs (inside the Noam warm-up): why the "
+        "preset trains 50",
+    ),
     "ndm_tables_small": Entry(
         ("ndm_tables_small.json",),
         (

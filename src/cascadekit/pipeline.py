@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import time
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from cascadekit.data.splits import Split
 from cascadekit.errors import CascadeKitError
 from cascadekit.runs import RunInfo, write_metrics
 from cascadekit.tasks.base import Task
-from cascadekit.training import CHECKPOINT
+from cascadekit.training import CHECKPOINT, TrainConfig
 
 
 def load_bundle(
@@ -134,10 +135,6 @@ def train(
 
 def _seeded(spec: registry.ModelSpec, seed: int) -> dict[str, Any]:
     """The run seed as an option, for whichever config has a seed field."""
-    from dataclasses import fields
-
-    from cascadekit.training import TrainConfig
-
     names = {f.name for f in fields(spec.config_class)}
     if spec.uses_training_loop:
         names |= {f.name for f in fields(TrainConfig)}

@@ -82,7 +82,8 @@ PRESETS: dict[str, Preset] = {
         "generated user scored before the LayerNorm, Noam schedule, the last epoch kept. 50 "
         "epochs, not the code's 20: on small sets 20 epochs end inside the 1000-step warm-up "
         "(ndm_irvine, 12 batches an epoch: Macro/Micro-F1 .038/.072 after 20 epochs, "
-        ".084/.112 after 50; paper .076/.108); Tables 2/3 on lastfm/twitter used epochs=20",
+        ".084/.112 after 50, 3 seeds, `make bench NAME=ndm_tables_irvine_20epochs`; paper "
+        ".076/.108); Tables 2/3 on lastfm/twitter used epochs=20",
         "code",
         model=_REFERENCE,
         train={**_NOAM, "max_epochs": 50, "select": "last"},
