@@ -96,6 +96,27 @@ class CascadeSimulator(Protocol):
         ...
 
 
+@runtime_checkable
+class InfluenceScorer(Protocol):
+    """What `tasks.influence` needs: the probability that each instance's ego adopts."""
+
+    def influence_scores(self, instances: Any) -> Any:
+        """Shapes: ``instances`` a `data.influence.InfluenceInstances` of N rows; return (N,)
+        float numpy array in [0, 1], read at the ego."""
+        ...
+
+
+@runtime_checkable
+class PopularityRegressor(Protocol):
+    """What `tasks.popularity` needs: each observed cascade's predicted increment."""
+
+    def predict_increment(self, cascades: Any) -> Any:
+        """Shapes: ``cascades`` a `data.cascades.CascadeSet` of N observed prefixes (what was seen
+        before the observation time, ``meta["observed_size"]``); return (N,) float numpy array,
+        the predicted number of adoptions in [t_obs, t_pred), ≥ 0."""
+        ...
+
+
 def network_of(model: Any) -> Any:
     """What a task evaluates: a fitted torch estimator's network (``module_``, which implements
     the protocol), or the model itself when it implements the protocol directly."""
