@@ -171,7 +171,7 @@ def test_non_utf8_input_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes("cascade,user,time\nc,caf\xe9,1\n".encode("latin-1"))
     res = CliRunner().invoke(app, ["convert", str(bad), str(tmp_path / "o"), "--format", "csv"])
     err = res.stderr.replace("\n", "")
-    assert res.exit_code == 2 and "events.csv: cannot be read as csv (UnicodeDecodeError" in err
+    assert res.exit_code == 2 and "events.csv, line 2: expected UTF-8 text" in err
 
 
 @pytest.mark.parametrize(("fmt", "name"), [("c4", "music2.mat"), ("ced", "CED_Dataset.tar.gz")])

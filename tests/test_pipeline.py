@@ -161,6 +161,29 @@ def test_cli_resumes_a_killed_training_run(tmp_path: Path, monkeypatch: pytest.M
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_train_overwrite_replaces_a_run_whole_and_nothing_else(tmp_path: Path) -> None:
+    """--overwrite clears the old run (no stale metrics survive); it never clears other data and
+    is refused together with --resume."""
+    args = ["train", "user_frequency", "--data", "synthetic", "--data-set", "n_users=40",
+            "--data-set", "n_cascades=60", "--task", "next_user", "--out", str(tmp_path / "run")]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    stale = tmp_path / "run" / "metrics" / "stale.json"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("{}")
+    refused = runner.invoke(app, args)
+    assert refused.exit_code == 2 and "--overwrite" in refused.output
+    assert runner.invoke(app, [*args, "--overwrite"]).exit_code == 0
+    assert (tmp_path / "run" / "run.json").is_file() and not stale.exists()
+    both = runner.invoke(app, [*args, "--overwrite", "--resume"])
+    assert both.exit_code == 2 and "choose one" in both.output
+    other = tmp_path / "photos"
+    other.mkdir()
+    (other / "a.jpg").write_text("x")
+    res = runner.invoke(app, [*args[:-1], str(other), "--overwrite"])
+    assert res.exit_code == 2 and "never other data" in res.output
+    assert (other / "a.jpg").is_file()
+
+
 def test_old_and_unknown_run_schemas_fail_clearly(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text(json.dumps({"model": "lstm", "data": "x", "options": {}}))
     with pytest.raises(CascadeKitError, match="run schema 1, written by an older cascadekit"):

@@ -9,9 +9,11 @@ non-finite numbers are refused unless the field is documented to take them.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import types
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cascadekit.errors import CascadeKitError
@@ -60,6 +62,24 @@ def build(cls: type[T], options: dict[str, Any], what: str) -> T:
         raise CascadeKitError(f"invalid {what} options: {exc}") from None
 
 
+def checked_kwargs(
+    func: Callable[..., Any], values: dict[str, Any], what: str, *, skip: int = 0
+) -> dict[str, Any]:
+    """``values`` as keyword arguments of ``func`` (its first ``skip`` parameters are not
+    options): an unknown name is an error listing the known options with their defaults, and
+    each value is coerced to the parameter's annotated type (`coerce`)."""
+    params = list(inspect.signature(func).parameters.values())[skip:]
+    open_ended = any(p.kind is p.VAR_KEYWORD for p in params)  # takes any name
+    unknown = [] if open_ended else sorted(set(values) - {p.name for p in params})
+    if unknown:
+        listed = ", ".join(f"{p.name}={p.default!r}" for p in params)
+        raise CascadeKitError(
+            f"unknown {what} option(s) {', '.join(unknown)}; known: {listed or 'none'}"
+        )
+    hints = typing.get_type_hints(func)
+    return {k: coerce(v, hints.get(k, Any), f"{what} option {k}") for k, v in values.items()}
+
+
 def coerce(value: Any, hint: Any, where: str) -> Any:
     """``value`` as the annotated type ``hint`` (Optional, unions, tuples, lists, dicts)."""
     origin = typing.get_origin(hint)
@@ -78,12 +98,20 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
         raise CascadeKitError(f"{where}: cannot read {value!r} as {_type_name(hint)}")
     if hint is Any:
         return value
+    if origin is typing.Literal:
+        for allowed in typing.get_args(hint):
+            # a value from the command line is text: "auto" names the literal "auto"
+            if value == allowed or (isinstance(value, str) and value == str(allowed)):
+                return allowed
+        choices = ", ".join(repr(a) for a in typing.get_args(hint))
+        raise CascadeKitError(f"{where}: expected one of {choices}, got {value!r}")
     if hint is bool:
-        if isinstance(value, bool):
-            return value
         if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
             return value.lower() in ("true", "1", "yes")
-        raise CascadeKitError(f"{where}: expected true or false, got {value!r}")
+        scalar = value.item() if getattr(value, "ndim", None) == 0 else value  # numpy scalars
+        if isinstance(scalar, bool | int | float) and scalar in (0, 1):
+            return bool(scalar)
+        raise CascadeKitError(f"{where}: expected true or false (or 1 / 0), got {value!r}")
     if hint is int:
         if isinstance(value, bool):
             raise CascadeKitError(f"{where}: expected an integer, got {value!r}")
@@ -126,6 +154,13 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
 
 
 def _type_name(hint: Any) -> str:
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(a) for a in typing.get_args(hint))
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(hint))
+    if hint is type(None):
+        return "None"
     if isinstance(hint, type):
         return hint.__name__
     return str(hint).replace("typing.", "")

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from cascadekit.errors import CascadeKitError
+from cascadekit.options import build
 
 
 def versions() -> dict[str, str]:
@@ -104,7 +105,7 @@ class RunInfo:
             raise CascadeKitError(
                 f"{path}: unknown fields {', '.join(unknown)} for schema {schema}"
             )
-        return cls(**raw)
+        return build(cls, raw, str(path))  # every field of its declared type, none missing
 
 
 def write_metrics(run_dir: Path, task: str, metrics: dict[str, Any]) -> Path:

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import direction
 
 CHECKPOINT = "checkpoint.pt"
@@ -76,6 +77,19 @@ class TrainConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        for name in ("max_steps", "threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be None or >= 1, got {getattr(self, name)}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip}")
+        if self.weight_decay < 0 or not self.eps > 0:
+            raise ValueError(
+                f"weight_decay must be >= 0 and eps > 0, got {self.weight_decay}, {self.eps}"
+            )
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1), got {self.betas}")
+        if self.device not in DEVICES:
+            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {self.device!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(
                 f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}"
@@ -123,6 +137,7 @@ def seed_everything(seed: int) -> None:
 
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "adagrad")
+DEVICES = ("auto", "cpu", "cuda", "gpu", "mps", "tpu")  # Fabric's accelerator names
 
 
 def _optimizer(groups: list[dict[str, Any]], cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -368,8 +383,12 @@ class _Loop:
         st = self.state
         if key is None:
             return
-        if key not in entry:
-            raise KeyError(f"validation returned no {key.split('_', 1)[1]!r} (got {sorted(entry)})")
+        if key not in entry:  # a `select` metric this model's validation does not compute
+            name = key.split("_", 1)[1]
+            raise CascadeKitError(
+                f"select={name!r}: the validation returns no {name!r}; it returns "
+                f"{', '.join(sorted(k.split('_', 1)[1] for k in entry if '_' in k))}"
+            )
         score = entry[key]
         if st.improved(score) or st.best_state is None:
             st.best, st.best_epoch, st.bad_checks = score, entry["epoch"], 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
+from cascadekit.data.atomic import check_output, replace_folder, temporary_sibling
 from cascadekit.data.cascades import CascadeSet, decode_column, encode_column
 from cascadekit.data.content import Content
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
-from cascadekit.errors import CascadeKitError
 
 
 @dataclass
@@ -73,24 +72,19 @@ class DatasetBundle:
     def save(self, folder: str | Path, *, overwrite: bool = False) -> Path:
         """Write the bundle as a folder of Parquet files (+ small JSON sidecars); lossless.
 
-        Atomic: everything is written into a temporary sibling folder that replaces ``folder``
-        only when complete, so a crash never leaves a half bundle, and files of an earlier
-        bundle are never mixed in. A non-empty ``folder`` is refused unless ``overwrite``."""
+        Atomic (`data.atomic`): everything is written into a temporary sibling folder that takes
+        ``folder``'s place only when complete, so a killed process leaves the old bundle or the
+        new one, never a half bundle or a mix. A non-empty ``folder`` is refused unless
+        ``overwrite``, and even then only a saved bundle (``bundle.json``) is replaced: never a
+        file or a folder of other files."""
         folder = Path(folder)
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())) and not overwrite:
-            raise CascadeKitError(f"{folder} exists and is not empty; refusing to overwrite it")
+        check_output(folder, overwrite=overwrite, folder=True, marker="bundle.json")
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex}.tmp")
+        tmp = temporary_sibling(folder)
         tmp.mkdir()  # not mkdtemp: the bundle gets the usual permissions, not 0700
         try:
             self._write(tmp)
-            if folder.exists():
-                old = tmp.with_name(tmp.name + ".old")
-                folder.rename(old)
-                tmp.rename(folder)
-                shutil.rmtree(old)
-            else:
-                tmp.rename(folder)
+            replace_folder(tmp, folder)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

@@ -20,6 +20,7 @@ versioned header of `models.base.write_model_header`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import asdict
 from pathlib import Path
@@ -144,7 +145,9 @@ class TorchEstimator:
         est.module_ = est._build(est.meta_)
         weights = folder / "weights.pt"
         try:
-            state = torch.load(weights, weights_only=True)
+            with warnings.catch_warnings():  # a foreign pickle is refused below; no torch noise
+                warnings.filterwarnings("ignore", "Detected pickle protocol", UserWarning)
+                state = torch.load(weights, weights_only=True)
             est.module_.load_state_dict(state)
         except (OSError, RuntimeError, EOFError, ValueError) as exc:
             raise CascadeKitError(f"{weights}: unreadable or mismatched weights ({exc})") from None

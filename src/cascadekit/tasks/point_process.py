@@ -179,6 +179,8 @@ class PointProcessOptions:
     def __post_init__(self) -> None:
         if self.n_simulations < 1 or self.n_bins < 1:
             raise ValueError("n_simulations and n_bins must be >= 1")
+        if self.max_simulated_events is not None and self.max_simulated_events < 1:
+            raise ValueError(f"max_simulated_events must be >= 1, got {self.max_simulated_events}")
 
 
 class PointProcess(Task):

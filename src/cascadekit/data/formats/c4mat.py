@@ -69,11 +69,13 @@ def _read_split(
         )
     if time.dtype.kind not in "iuf" or (len(time) and not np.all(np.isfinite(time))):
         raise FormatError(path, None, f"finite numeric {var}.time", str(time.dtype))
-    numprod = (
-        int(np.asarray(s["numprod"]).ravel()[0])
-        if "numprod" in s.dtype.names
-        else int(prod.max(initial=0))
-    )
+    if "numprod" in s.dtype.names:
+        declared = _integer_ids(path, _field(path, s, "numprod", var), f"{var}.numprod")
+        if len(declared) != 1:
+            raise FormatError(path, None, f"one {var}.numprod", f"{len(declared)} values")
+        numprod = int(declared[0])
+    else:
+        numprod = int(prod.max(initial=0))
     for col, hi, what in ((node, n_users, "node"), (prod, numprod, "prod")):
         bad = (col < 1) | (col > hi)
         if np.any(bad):
@@ -108,13 +110,19 @@ def read_c4(folder: str | Path, which: str = "music2") -> DatasetBundle:
         which: the dataset to read, "music2" or "url".
     """
     import scipy.io
+    from scipy.io.matlab import MatReadError
 
     if which not in ("music2", "url"):
         raise ValueError(f"which must be 'music2' or 'url', got {which!r}")
     path = Path(folder) / f"{which}.mat"
     if not path.is_file():
         raise FormatError(path.parent, None, f"a {path.name} file")
-    mat = scipy.io.loadmat(str(path))
+    try:
+        mat = scipy.io.loadmat(str(path))
+    except (OSError, ValueError, TypeError, MatReadError) as exc:  # truncated or not a .mat
+        raise FormatError(
+            path, None, "a MATLAB 5 .mat file", f"{type(exc).__name__}: {exc}"
+        ) from None
     if "adj" not in mat:
         raise FormatError(
             path, None, "a variable 'adj'", str(sorted(k for k in mat if k[0] != "_"))
@@ -124,10 +132,10 @@ def read_c4(folder: str | Path, which: str = "music2") -> DatasetBundle:
         raise FormatError(path, None, "a square adj matrix", str(adj.shape))
     n_users = adj.shape[0]
     if "users_index" in mat:
-        original = np.asarray(mat["users_index"]).ravel()
+        original = _integer_ids(path, np.asarray(mat["users_index"]).ravel(), "users_index")
         if len(original) != n_users:
             raise FormatError(path, None, f"{n_users} users_index entries", str(len(original)))
-        user_vocab = Vocabulary(str(int(u)) for u in original)
+        user_vocab = Vocabulary(str(u) for u in original.tolist())
         user_ids = "users_index (original ids)"
     else:
         user_vocab = Vocabulary(str(k) for k in range(1, n_users + 1))

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import math
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -86,6 +87,8 @@ def _beijing(y: int, mo: int, d: int, h: int, mi: int, s: int) -> float:
 def _post_time(where: str, value: Any) -> float:
     """A source post's ``time``: unix seconds, or a ctime-like string with its own UTC offset."""
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise FormatError(where, None, "a finite 'time'", repr(value))
         return float(value)
     m = _CTIME.match(str(value))
     if m is None or m.group(1) not in _MONTHS:
@@ -99,10 +102,24 @@ def _post_time(where: str, value: Any) -> float:
 
 
 def _load(where: str, data: bytes) -> Any:
+    def not_json(token: str) -> Any:  # Python's json would read them as float NaN / inf
+        raise FormatError(where, None, "strict JSON (NaN and Infinity are not JSON numbers)", token)
+
     try:
-        return json.loads(data)
+        return json.loads(data, parse_constant=not_json)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise FormatError(where, getattr(e, "lineno", None), "valid UTF-8 JSON", str(e)) from None
+    except RecursionError:
+        raise FormatError(where, None, "JSON nested at most a few hundred levels deep") from None
+
+
+def _count(where: str, key: str, value: Any) -> int:
+    """A post's count field; -1 when the post lacks it (absent, null or not a number)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return -1
+    if not (math.isfinite(value) and float(value).is_integer()):
+        raise FormatError(where, None, f"a whole number of {key}", repr(value))
+    return int(value)
 
 
 def _parse_date(where: str, i: int, text: Any, post_time: float, report: ReadReport) -> float:
@@ -191,6 +208,8 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
     Options:
         limit: keep only the first ``limit`` cascades, by file number ``<n>`` (None: all).
     """
+    if limit is not None and limit < 1:
+        raise ValueError(f"limit must be None or >= 1, got {limit}")
     path = Path(path)
     report = ReadReport(source=str(path))
     originals: dict[str, Any] = {}
@@ -205,11 +224,15 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
         if len(stem.split("_", 2)) != 3 or not stem.split("_", 1)[0].isdigit():
             raise FormatError(f"{path}:{name}", None, "a file name <n>_<mid>_<uid>.json", stem)
         if folder == "original-microblog":
+            if stem in originals:
+                raise FormatError(f"{path}:{name}", None, "each source post once", stem)
             originals[stem] = (name, data)
         elif stem in reposts:
             raise FormatError(f"{path}:{name}", None, "each cascade in one repost folder", stem)
         else:
             reposts[stem] = (FOLDERS[folder], name, data)  # parsed lazily: only kept cascades
+    if not originals:
+        raise FormatError(path, None, "at least one source post in original-microblog/", "none")
     missing = sorted(set(originals) ^ set(reposts))
     if missing:
         where = "repost file" if missing[0] in originals else "source post"
@@ -246,9 +269,7 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
         texts[stem] = str(src["text"])
         post["label"].append(label)
         for k in ("reposts", "comments", "likes", "pics"):
-            v = src.get(k)
-            # -1 marks a count the post lacks
-            post[k].append(v if isinstance(v, int | float) and not isinstance(v, bool) else -1)
+            post[k].append(_count(where, k, src.get(k)))
         extra["has_url"].append(bool(src.get("has_url", False)))
         extra["source"].append(str(src.get("source") or ""))
         if isinstance(src["user"], dict):

@@ -24,13 +24,14 @@ the repairs counted.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import clean_sequence, format_time, is_number
+from cascadekit.data.formats.lines import clean_sequence, format_time, is_number, text_lines
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.errors import FormatError
@@ -77,6 +78,19 @@ def _cascade_from_paths(
     return vocab.encode(users), pub + offsets, par
 
 
+def _number(text: str, *, path: Path, line: int, what: str, integral: bool = False) -> float:
+    """``text`` as a finite number (a whole one when ``integral``), else FormatError."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(path, line, f"a numeric {what}", text) from None
+    if not math.isfinite(value):
+        raise FormatError(path, line, f"a finite {what}", text)
+    if integral and not value.is_integer():
+        raise FormatError(path, line, f"an integer {what}", text)
+    return value
+
+
 def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
     """A raw path file → one cascade per line (see module docstring); no shipped split.
 
@@ -88,8 +102,9 @@ def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
     report = ReadReport(source=str(path))
     vocab = Vocabulary()
     seqs, times, parents, ids, roots, declared = [], [], [], [], [], []
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
+    seen_ids: set[str] = set()
+    with path.open("rb") as f:
+        for lineno, raw in text_lines(f, path):
             if not raw.strip():
                 report.add("empty_line_skipped")
                 continue
@@ -102,12 +117,11 @@ def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
                     raw[:60],
                 )
             cid, _root, pub, n, paths = cols
-            try:
-                pub_t, n_decl = float(pub), int(n)
-            except ValueError:
-                raise FormatError(
-                    path, lineno, "a numeric publish time and size", f"{pub}\t{n}"
-                ) from None
+            if cid in seen_ids:
+                raise FormatError(path, lineno, "each cascade id once", cid)
+            seen_ids.add(cid)
+            pub_t = _number(pub, path=path, line=lineno, what="publish time")
+            n_decl = int(_number(n, path=path, line=lineno, what="size", integral=True))
             u, t, p = _cascade_from_paths(
                 paths.split(),
                 "/",
@@ -124,6 +138,8 @@ def read_raw_paths(path: str | Path, *, repair: bool = False) -> DatasetBundle:
             ids.append(cid)
             roots.append(pub_t)
             declared.append(n_decl)
+    if not seqs:
+        raise FormatError(path, None, "at least one cascade line", "an empty file")
     cascades = CascadeSet.from_sequences(
         seqs, vocab, times=times, parents=parents, ids=ids, root_times=np.array(roots),
         meta={"declared_size": np.array(declared, dtype=np.int64)}, attrs={"time_unit": "s"},
@@ -174,8 +190,8 @@ def read_preprocessed(folder: str | Path) -> DatasetBundle:
         if not spath.is_file():
             raise FormatError(spath, None, f"the shortest-path file that goes with {cpath.name}")
         heads = {}
-        with cpath.open(encoding="utf-8-sig") as f:
-            for lineno, raw in enumerate(f, start=1):
+        with cpath.open("rb") as f:
+            for lineno, raw in text_lines(f, cpath):
                 cols = raw.rstrip("\n").split("\t")
                 if len(cols) != 6:
                     raise FormatError(
@@ -186,15 +202,15 @@ def read_preprocessed(folder: str | Path) -> DatasetBundle:
                     )
                 if cols[0] in heads:
                     raise FormatError(cpath, lineno, "each cascade id once", cols[0])
-                try:
-                    heads[cols[0]] = (float(cols[2]), int(cols[3]), float(cols[5]))
-                except ValueError:
-                    raise FormatError(
-                        cpath, lineno, "numeric publish time, size and label", raw[:60]
-                    ) from None
+                at = {"path": cpath, "line": lineno}
+                heads[cols[0]] = (
+                    _number(cols[2], **at, what="publish time"),
+                    int(_number(cols[3], **at, what="size", integral=True)),
+                    _number(cols[5], **at, what="label (a count of new adoptions)", integral=True),
+                )
         start = len(ids)
-        with spath.open(encoding="utf-8-sig") as f:
-            for lineno, raw in enumerate(f, start=1):
+        with spath.open("rb") as f:
+            for lineno, raw in text_lines(f, spath):
                 cols = raw.rstrip("\n").split("\t")
                 cid = cols[0]
                 if cid not in heads:

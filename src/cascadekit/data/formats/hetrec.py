@@ -113,6 +113,8 @@ def read_hetrec_lastfm(
     else:
         keep_ids = ids
     keep = np.isin(raw_marks, keep_ids)
+    if not users:
+        raise FormatError(path, None, "at least one tag assignment row", "none")
     report.add("events_outside_top_marks", int((~keep).sum()))
     mark_vocab = Vocabulary(str(i) for i in keep_ids)
     events = EventLog.from_unsorted(

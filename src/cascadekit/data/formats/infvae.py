@@ -41,7 +41,7 @@ import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import clean_sequence, format_time, is_number
+from cascadekit.data.formats.lines import clean_sequence, format_time, is_number, text_lines
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
@@ -99,8 +99,8 @@ def read_infvae(
         if not path.is_file():
             continue
         start = len(seqs)
-        with path.open(encoding="utf-8-sig") as f:
-            for lineno, raw in enumerate(f, start=1):
+        with path.open("rb") as f:
+            for lineno, raw in text_lines(f, path):
                 tokens = raw.split()
                 if not tokens:
                     report.add("empty_line_skipped")
@@ -118,6 +118,8 @@ def read_infvae(
                 time_cols.append(times)
                 ids.append(f"{split}:{lineno}")
         splits[split] = np.arange(start, len(seqs), dtype=np.int64)
+    if not seqs:
+        raise FormatError(folder, None, "at least one cascade line in its files", "none")
     n_adopters = len(vocab)
     graph = None
     info: dict[str, Any] = {}
@@ -186,8 +188,8 @@ def _read_graph(
 ) -> tuple[SocialGraph, dict[str, int] | None]:
     """``src dst`` lines over ``vocab`` (new ids appended), and the header's counts if it has one."""
     rows: list[tuple[int, list[str]]] = []
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in text_lines(f, path):
             parts = raw.split()
             if not parts:
                 report.add("empty_line_skipped")

@@ -17,10 +17,13 @@ counted (``graph_only_users``). With it a shipped split and a graph travel toget
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from cascadekit.data.atomic import atomic_file
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.report import ReadReport
@@ -80,8 +83,8 @@ def read_cascade_lines(
     seqs: list[np.ndarray] = []
     time_cols: list[np.ndarray] = []
     ids: list[str] = []
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in text_lines(f, path):
             tokens = raw.split()
             if not tokens:
                 report.add("empty_line_skipped")
@@ -111,6 +114,25 @@ def read_cascade_lines(
     return cascades, report
 
 
+def text_lines(f: BinaryIO, path: Path) -> Iterator[tuple[int, str]]:
+    """``(1-based line number, line)`` of a UTF-8 text file opened in binary mode, as text mode
+    would give them (a leading BOM dropped, ``\\r\\n`` read as ``\\n``), decoded line by line so
+    that bytes that are not UTF-8 are a FormatError naming the file and the exact line."""
+    for lineno, raw in enumerate(f, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(
+                path, lineno, "UTF-8 text (convert the file to UTF-8 first)",
+                f"byte {raw[exc.start]:#04x} at column {exc.start + 1}",
+            ) from None  # fmt: skip
+        if lineno == 1:
+            line = line.removeprefix("\ufeff")
+        if line.endswith("\r\n"):
+            line = line[:-2] + "\n"
+        yield lineno, line
+
+
 def is_number(s: str) -> bool:
     """Whether ``float(s)`` accepts ``s`` (used to point at the bad token in an error)."""
     try:
@@ -128,6 +150,8 @@ def read_lines_file(path: str | Path, *, repair: bool = False) -> DatasetBundle:
             in the report) instead of raising FormatError.
     """
     cascades, report = read_cascade_lines(path, repair=repair)
+    if not len(cascades):
+        raise FormatError(path, None, "at least one cascade line", "an empty file")
     return DatasetBundle(name=Path(path).stem, cascades=cascades, report=report)
 
 
@@ -167,6 +191,8 @@ def read_lines_dataset(
         start += len(part)
         parts.append(part)
     cascades = CascadeSet.concat(parts)
+    if not len(cascades):
+        raise FormatError(folder, None, "at least one cascade line in its files", "none")
     report.source = str(folder)
     graph = None
     if graph_file is not None and (folder / graph_file).is_file():
@@ -187,11 +213,13 @@ def format_time(t: float) -> str:
     return str(int(t)) if float(t).is_integer() and abs(t) < 2**53 else repr(float(t))
 
 
-def write_cascade_lines(cascades: CascadeSet, path: str | Path) -> Path:
-    """Write ``user,timestamp`` lines (raw user ids); cascades without times get their position."""
+def write_cascade_lines(cascades: CascadeSet, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write ``user,timestamp`` lines (raw user ids); cascades without times get their position.
+
+    Atomic (`data.atomic.atomic_file`); an existing file is replaced only with ``overwrite``."""
     tokens = np.asarray(cascades.vocab.tokens, dtype=object)
     path = Path(path)
-    with path.open("w", encoding="utf-8") as f:
+    with atomic_file(path, overwrite=overwrite) as tmp, tmp.open("w", encoding="utf-8") as f:
         for i, seq in enumerate(cascades.sequences()):
             a = cascades.offsets[i]
             times = (

@@ -37,6 +37,7 @@ import numpy as np
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.content import Content
+from cascadekit.data.formats.lines import text_lines
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
@@ -50,8 +51,9 @@ ACTIONS = {"reply": (4, 7, 8), "retweet": (5, 9, 10), "quote": (6, 11, 12)}
 
 def _csv_rows(path: Path, n_cols: int) -> Iterator[tuple[int, list[str]]]:
     """``(line number, fields)`` after the header; wrong column counts raise FormatError."""
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for lineno, fields in enumerate(csv.reader(f), start=1):
+    with path.open("rb") as f:
+        rows = csv.reader(line for _, line in text_lines(f, path))
+        for lineno, fields in enumerate(rows, start=1):
             if lineno == 1 or not fields:
                 continue
             if len(fields) != n_cols:
@@ -115,6 +117,8 @@ def read_melcup(
         uid_of.append(uid)
         nuid_of_uid[uid] = nuid
 
+    if not uid_of:
+        raise FormatError(ids_path, None, "at least one uid,nuid row", "none")
     graph = _follow_graph(folder / f"{which}_following_network.csv", vocab, report)
 
     periods = ("lrn", "eva") if period == "all" else (period,)

@@ -27,7 +27,7 @@ import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import clean_sequence, format_time, is_number
+from cascadekit.data.formats.lines import clean_sequence, format_time, is_number, text_lines
 from cascadekit.data.formats.tabular import read_edge_list
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
@@ -62,8 +62,8 @@ def read_mshgat(
     report = ReadReport(source=str(folder))
     vocab = Vocabulary()
     seqs, time_cols, seeds, ids = [], [], [], []
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in text_lines(f, path):
             items = [it.split() for it in raw.strip().split(",") if it.strip()]
             if not items:
                 report.add("empty_line_skipped")
@@ -96,6 +96,8 @@ def read_mshgat(
             time_cols.append(times)
             seeds.append("" if seed is None else seed)
             ids.append(str(lineno))
+    if not seqs:
+        raise FormatError(path, None, "at least one cascade line", "an empty file")
     n_adopters = len(vocab)
     graph = None
     if (folder / "edges.txt").is_file():

@@ -31,7 +31,7 @@ import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
-from cascadekit.data.formats.lines import format_time, is_number
+from cascadekit.data.formats.lines import format_time, is_number, text_lines
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.vocab import Vocabulary
@@ -64,8 +64,8 @@ def read_event_csv(
     wanted = [c for c in (cascade_col, user_col, time_col, parent_col) if c is not None]
     columns: dict[str, list[str]] = {c: [] for c in wanted}
     lines: list[int] = []
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f, delimiter=delimiter)
+    with path.open("rb") as f:
+        reader = csv.reader((line for _, line in text_lines(f, path)), delimiter=delimiter)
         header = next(reader, None)
         if header is None or any(c not in header for c in wanted):
             found = "an empty file" if header is None else delimiter.join(header)
@@ -190,6 +190,8 @@ def _assemble(
     Shapes: ``lines``, ``cascade_raw``, ``user_raw``, ``time_raw``, ``parent_raw`` are all (N,),
     one entry per row in file order.
     """
+    if not len(user_raw):
+        raise FormatError(path, None, "at least one row after the header", "none")
     for name, col in (("cascade id", cascade_raw), ("user id", user_raw)):
         empty = next((i for i, v in enumerate(col) if not v), None)
         if empty is not None:
@@ -328,8 +330,8 @@ def read_edge_list(
     dst: list[str] = []
     weights: list[float] = []
     shown = "," if sep is None else sep
-    with path.open(encoding="utf-8-sig") as f:
-        for lineno, raw in enumerate(f, start=1):
+    with path.open("rb") as f:
+        for lineno, raw in text_lines(f, path):
             line = raw.strip()
             if not line or line.startswith("#"):
                 if report is not None:

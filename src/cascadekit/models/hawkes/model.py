@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from joblib.parallel import BACKENDS as JOBLIB_BACKENDS
 
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
@@ -62,6 +63,12 @@ class HawkesConfig:
         check_branching(self.max_branching)
         if self.max_iter < 1 or not self.tol > 0 or self.n_jobs == 0:
             raise ValueError("max_iter must be >= 1, tol > 0 and n_jobs != 0")
+        for name in ("taus", "betas"):
+            grid = getattr(self, name)
+            if grid is not None and not (grid and all(math.isfinite(v) and v > 0 for v in grid)):
+                raise ValueError(f"{name} must be a non-empty list of positive numbers, got {grid}")
+        if self.backend is not None and self.backend not in {*JOBLIB_BACKENDS, "ray", "dask"}:
+            raise ValueError(f"backend must be a joblib backend name, got {self.backend!r}")
 
 
 class MarkedHawkes:
