@@ -44,6 +44,7 @@ def _tables(args: str, out: str) -> str:
 
 
 SEEDS10 = "0 1 2 3 4 5 6 7 8 9"
+_SIZE = "--models popularity_features lstm_size deephawkes --seeds 0 1 2"
 TWITTER = "--datasets forest_twitter --seeds 0 --epochs 20"
 
 ENTRIES: dict[str, Entry] = {
@@ -294,12 +295,62 @@ ENTRIES: dict[str, Entry] = {
         (f"{PY} {B}/mic_report.py",),
         "the MIC report from the JSON files above (run after them)",
     ),
+    # --- DeepInf (paper 004): data side ---------------------------------------------------------
+    "vertex_features": Entry(
+        ("vertex_features.json",),
+        (f"{PY} {B}/vertex_features.py",),
+        "the 7 structural features, ours (scipy sparse) vs networkx: time, peak memory, "
+        "agreement on MelCup17's graph and a 10⁶-edge synthetic graph",
+        quiet=True,
+    ),
+    "influence_build": Entry(
+        ("influence_build.json",),
+        (f"{PY} {B}/influence_build.py",),
+        "instance builder: instances/s and peak memory (MelCup17, 10⁶-edge synthetic), and the "
+        "counts of every filter on MelCup17, android, christianity, lastfm for each preset",
+        quiet=True,
+    ),
+    "popularity_table_dmt_lic": Entry(
+        ("popularity_dmt_lic/popularity_weibo_deephawkes_obs1h.json",),
+        tuple(
+            f"{PY} {B}/popularity_table.py --datasets weibo_deephawkes_obs1h --seeds 0 1 2 "
+            f"--results {R}/popularity_dmt_lic {rest}"
+            for rest in (
+                "--epochs 4 --set lr=5e-3 --set embedding_lr=5e-4 --set min_user_count=2 "
+                "--models dmt_lic dmt_lic_size_only dmt_lic_activation_only "
+                "dmt_lic_no_shared_gate dmt_lic_no_user_importance dmt_lic_no_time_decay",
+                "--epochs 2 --models lstm",
+                "--epochs 1 --models ndm",
+            )
+        ),
+        "weibo_deephawkes_obs1h (shipped split): DMT-LIC and its ablations (≤ 4 epochs: CPU "
+        "budget), LSTM (2) and NDM (1) activation baselines, 3 seeds; ≈ 50 min on 2 loaded cores",
+    ),
+    # --- popularity (DMT-LIC issue): the size baselines ---------------------------------------
+    "popularity_table": Entry(
+        ("popularity_weibo_deephawkes_obs1h.json", "popularity_ced_weibo_rumor.json"),
+        (
+            f"{PY} {B}/popularity_table.py --datasets weibo_deephawkes_obs1h {_SIZE} --epochs 30",
+            f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor {_SIZE} --epochs 10",
+        ),
+        "popularity_features, lstm_size, deephawkes: MSLE / MAPE (both families), 3 seeds; "
+        "deephawkes Weibo (shipped split, ≤ 30 epochs), CED at T_o = 0.5 h and 1 h, time-ordered "
+        "and random 70/15/15 (≤ 10 epochs: the 2-core budget, not converged)",
+    ),
     # --- data ---------------------------------------------------------------------------------
     "dataset_cache": Entry(
         ("dataset_cache.json",),
         (f"{PY} {B}/dataset_cache.py",),
         "datasets.load cold vs warm (processed cache) load times",
         quiet=True,
+    ),
+    # --- reliability ----------------------------------------------------------------------------
+    "hostile_sweep": Entry(
+        ("hostile_sweep.json",),
+        (f"{PY} {B}/hostile_sweep.py",),
+        "bad-input and fault cases against the CLI (readers, registry, writes, runs, options, "
+        "simulate, archives): clear error / traceback / silent wrong / data loss per class "
+        "(≈ 5 min; shares the machine: run it under nice)",
     ),
 }
 

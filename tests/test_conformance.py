@@ -26,8 +26,30 @@ TINY: dict[str, dict[str, Any]] = {
     "lstm": {"embedding_dim": 8, "hidden_dim": 8},
     "embedded_ic": {"embedding_dim": 4},
     "user_frequency": {},
+    "deepinf_gat": {"hidden_units": [4], "heads": [2, 1]},
+    "deepinf_gcn": {"hidden_units": [8]},
+    "pscn": {"sequence_size": 4, "neighbor_size": 3},
+    "influence_lr": {},
+    "influence_svm": {},
+    "deephawkes": {"embedding_dim": 4, "hidden_dim": 4, "mlp_dims": [4]},
+    "lstm_size": {"embedding_dim": 4, "hidden_dim": 4, "mlp_dim": 4},
+    "dmt_lic": {
+        "embedding_dim": 4,
+        "rnn_hidden": 4,
+        "gat_hidden": 4,
+        "gat_heads": 2,
+        "attention_dim": 4,
+        "share_dim": 4,
+        "mlp_hidden": 4,
+        "max_nodes": 30,
+    },
+    "popularity_features": {},
 }
 HAWKES = {"tau": 3.0, "beta": 5.0, "max_iter": 3}
+# influence instances of a small synthetic graph: 10-vertex ego networks, no DeepWalk (no gensim)
+INFLUENCE_DATA = {"n_users": 300, "n_cascades": 120, "edge_prob": 0.25}
+INFLUENCE_SPLIT = {"ego_size": 10, "embedding_dim": 0}
+POPULARITY_DATA = {"n_cascades": 80, "n_users": 700}
 
 
 def options(name: str) -> dict[str, Any]:
@@ -40,14 +62,23 @@ def options(name: str) -> dict[str, Any]:
 def data(name: str) -> tuple[str, dict[str, Any]]:
     if registry.model(name).tasks == ("point_process",):
         return "synthetic_mic", EVENTS
+    if registry.model(name).tasks == ("influence",):
+        return "synthetic", INFLUENCE_DATA
+    if registry.model(name).tasks == ("popularity",):
+        return "synthetic_popularity", POPULARITY_DATA
     return "synthetic", CASCADES
+
+
+def split(name: str) -> dict[str, Any] | None:
+    return INFLUENCE_SPLIT if registry.model(name).tasks == ("influence",) else None
 
 
 def fit(name: str, out: Path, seed: int = 0) -> Any:
     if name == "ndm_sn":
         pytest.importorskip("gensim")  # its DeepWalk half (the `graph` extra)
     source, data_options = data(name)
-    pipeline.train(name, source, out, options=options(name), data_options=data_options, seed=seed)
+    pipeline.train(name, source, out, options=options(name), data_options=data_options,
+                   split_options=split(name), seed=seed)  # fmt: skip
     return pipeline.load_run(out)
 
 
@@ -56,13 +87,17 @@ def outputs(model: Any, split: Any) -> list[np.ndarray]:
     net = network_of(model)
     test = split.test
     out = []
-    if hasattr(net, "logits"):
+    if hasattr(net, "logits") and not getattr(net, "needs_cascades", False):
         with torch.no_grad():
             out.append(net.logits(encode_padded(test)).numpy())
     if hasattr(net, "sample_continuations"):
         prefix = torch.from_numpy(test.users[test.offsets[:-1]][:, None])
         gen = torch.Generator().manual_seed(0)
         out.append(net.sample_continuations(prefix, 3, 4, gen).numpy())
+    if hasattr(net, "predict_increment"):
+        out.append(np.asarray(net.predict_increment(test)))
+    if hasattr(net, "influence_scores"):
+        out.append(np.asarray(net.influence_scores(test)))
     if hasattr(model, "log_likelihood_terms"):
         out.append(model.log_likelihood_terms(split.test, history=split.train))
         out += [model.params_.mu, model.params_.W, model.params_.Sigma]

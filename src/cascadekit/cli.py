@@ -1,25 +1,127 @@
 """`cascadekit` command line: thin wrappers that parse options and call the library.
 
-Errors cascadekit raises on purpose (bad input, checksum mismatch, unknown names) are printed as one
-clear line on stderr with exit code 2; anything else is a bug and keeps its traceback.
+Results go to stdout; messages, tables about checks and errors go to stderr. Exit codes:
+
+    0    success
+    1    a check failed: ``datasets verify`` found a file missing or corrupt
+    2    bad input: a usage error, an unknown name or option, a malformed or truncated file, a
+         checksum mismatch, a file or folder that cannot be read or written (missing, permission
+         denied, disk full), a failed download, an output that exists (refused, never overwritten)
+    70   a bug in cascadekit (EX_SOFTWARE): its traceback, then one line asking to report it
+    130  interrupted (Ctrl-C)
+
+Every command runs inside one error boundary (`error_boundary`, which the app's command group
+applies to every command, so a new command needs nothing to get it): an expected failure
+(`CascadeKitError`, any `OSError`, `UnicodeDecodeError`, `EOFError` of a truncated file) becomes
+one line ``error: ...`` on stderr and exit code 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import json
 import sys
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from cascadekit.errors import CascadeKitError
 
-app = typer.Typer(help="Information cascade modelling toolkit.", no_args_is_help=True)
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_BUG = 70
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# what to do about an OS error, by errno (the error itself says what happened)
+_OS_HINTS = {
+    errno.ENOSPC: "free some space or write elsewhere",
+    errno.EFBIG: "the file system or a limit refused a file this large; write elsewhere",
+    errno.EDQUOT: "over the disk quota; free some space or write elsewhere",
+    errno.EACCES: "check the permissions or choose another path",
+    errno.EPERM: "check the permissions or choose another path",
+    errno.EROFS: "read-only file system; choose another path",
+}
+
+
+def user_error_message(exc: BaseException) -> str | None:
+    """The one line to print for an expected failure, or None when ``exc`` is a bug."""
+    if isinstance(exc, CascadeKitError):
+        return str(exc)
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"input is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+            "convert the file to UTF-8 first"
+        )
+    if isinstance(exc, OSError):
+        where = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+        what = exc.strerror or str(exc) or type(exc).__name__
+        hint = _OS_HINTS.get(exc.errno or 0)
+        return (f"{where}: {what}" if where else what) + (f" ({hint})" if hint else "")
+    if isinstance(exc, EOFError):
+        return f"the input ended early (a truncated file?): {exc or 'end of file'}"
+    return None
+
+
+@contextlib.contextmanager
+def error_boundary() -> Iterator[None]:
+    """Expected failures → ``error: <one line>`` on stderr and exit 2; a bug → its traceback,
+    a line asking to report it (with the version) and exit 70. typer's own exits pass through."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, typer.TyperException):
+        raise
+    except Exception as exc:
+        message = user_error_message(exc)
+        if message is not None:
+            # escaped: a message quotes file content, which must never be read as rich markup
+            err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        from cascadekit import __version__
+
+        traceback.print_exc(file=sys.stderr)
+        err.print(
+            f"[bold red]error:[/] this is a bug in cascadekit {__version__} "
+            f"(Python {sys.version.split()[0]}); please report it with the command you ran and "
+            "the traceback above",
+            highlight=False, soft_wrap=True,
+        )  # fmt: skip
+        raise typer.Exit(EXIT_BUG) from None
+
+
+def friendly_errors(fn: F) -> F:
+    """``error_boundary`` around one function (the app applies it to every command anyway)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with error_boundary():
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _BoundaryGroup(TyperGroup):
+    """The root command group: every command (and sub-group) runs inside `error_boundary`."""
+
+    def invoke(self, ctx: Any) -> Any:
+        with error_boundary():
+            return super().invoke(ctx)
+
+
+app = typer.Typer(
+    help="Information cascade modelling toolkit.", no_args_is_help=True, cls=_BoundaryGroup
+)
 
 
 def _version(value: bool) -> None:
@@ -43,28 +145,6 @@ datasets_app = typer.Typer(
     help="The dataset registry: list, inspect, verify, count.", no_args_is_help=True
 )
 app.add_typer(datasets_app, name="datasets")
-
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly_errors(fn: F) -> F:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (CascadeKitError, FileNotFoundError) as e:
-            err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except UnicodeDecodeError as e:
-            err.print(
-                f"[bold red]error:[/] input is not UTF-8 text (byte {e.start}: {e.reason}); "
-                "convert the file to UTF-8 first", highlight=False, soft_wrap=True,
-            )  # fmt: skip
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def print_json(obj: Any) -> None:
@@ -169,7 +249,7 @@ def datasets_verify(
         print_json(records)
     if bad:
         err.print(f"[bold red]{bad} file(s) missing or corrupt[/]")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_CHECK_FAILED)
     err.print(f"[green]all {sum(len(datasets.get(n).files) for n in targets)} files verified[/]")
     if unlisted:
         err.print(f"[yellow]{unlisted} file(s) the registry does not list were ignored[/]")
@@ -239,25 +319,27 @@ def convert(
     option: list[str] = typer.Option(
         [], "--set", help="reader option key=value (e.g. repair=true)"
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output folder"),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="replace an existing output (a saved bundle, or a lines file)"
+    ),
 ) -> None:
     """Convert any readable input to a Parquet bundle folder, or its cascades to `user,time` lines."""
     from cascadekit.pipeline import load_bundle
 
+    if to not in ("parquet", "ndm"):
+        raise CascadeKitError(f"unknown output format {to!r}; use parquet or ndm")
     bundle = load_bundle(source, 0, parse_options(option), fmt)
     err.print(f"read {_counts(bundle)}", highlight=False)
     if to == "parquet":
         bundle.save(output, overwrite=overwrite)
         out.print(f"wrote {output}/ ({', '.join(sorted(p.name for p in Path(output).iterdir()))})")
-    elif to == "ndm":
+    else:
         from cascadekit.data.formats.lines import write_cascade_lines
 
         if bundle.cascades is None:
             raise CascadeKitError(f"{source} has no cascades to write as lines")
-        write_cascade_lines(bundle.cascades, output)
+        write_cascade_lines(bundle.cascades, output, overwrite=overwrite)
         out.print(f"wrote {len(bundle.cascades)} cascades to {output}")
-    else:
-        raise CascadeKitError(f"unknown output format {to!r}; use parquet or ndm")
     if not bundle.report.clean:
         err.print(f"[yellow]reader notes:[/] {bundle.report}", highlight=False)
 
@@ -303,6 +385,9 @@ def train_cmd(
     fmt: str = typer.Option(None, "--format", help="read --data as this format"),
     seed: int = typer.Option(0, help="random seed (split, initialisation, batches)"),
     resume: bool = typer.Option(False, "--resume", help="continue an interrupted run in --out"),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="replace the run already in --out (finished or interrupted)"
+    ),
 ) -> None:
     """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
     from cascadekit import pipeline
@@ -311,6 +396,7 @@ def train_cmd(
         model, data, out, task=task, preset=preset, options=parse_options(option),
         data_options=parse_options(data_option), data_format=fmt,
         split_options=parse_options(split_option), seed=seed, resume=resume,
+        overwrite=overwrite,
     )  # fmt: skip
     sel = info.selection
     kept = (
@@ -365,26 +451,80 @@ def simulate_cmd(
         [], "--set", help="without --run: synthetic_params option key=value (n_users, beta, ...)"
     ),
     seed: int = typer.Option(0, help="random seed"),
+    max_events: int = typer.Option(
+        None,
+        "--max-events",
+        help="stop after this many events (default: 20 × the run's training events; "
+        "100,000 without --run)",
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing --out file"),
 ) -> None:
     """Simulate a marked Hawkes process exactly (Ogata) into a Parquet event log."""
     from cascadekit import pipeline
-    from cascadekit.simulate.hawkes import simulate
-    from cascadekit.simulate.synthetic import synthetic_variant_params
 
     if run is not None:
         if option:
             raise CascadeKitError("give either --run or --set parameters, not both")
-        events, capped = pipeline.simulate(run, t_end, out, seed=seed)
-        if capped:
-            err.print(
-                f"[yellow]stopped at {len(events)} events: the fitted process is too explosive "
-                "to simulate over this window (refit with --set max_branching=0.9)[/]"
-            )
+        events, capped = pipeline.simulate(
+            run, t_end, out, seed=seed, max_events=max_events, model=model, overwrite=overwrite
+        )
+        why = "the fitted process is too explosive to simulate over this window (refit with "
+        why += "--set max_branching=0.9, or raise --max-events)"
     else:
-        params = synthetic_variant_params(model, seed=seed, **parse_options(option))
-        events = simulate(params, t_end, seed=seed)
-        events.to_parquet(out)
+        events, capped = pipeline.simulate_synthetic(
+            model, t_end, out, seed=seed, options=parse_options(option), max_events=max_events,
+            overwrite=overwrite,
+        )  # fmt: skip
+        why = "the window holds more events than that (shorten --t-end or raise --max-events)"
+    if capped:
+        err.print(f"[yellow]stopped at {len(events):,} events: {why}[/]", highlight=False)
     err.print(f"simulated {len(events)} events on [{events.t_start:g}, {events.t_end:g}] → {out}")
+
+
+influence_app = typer.Typer(
+    help="DeepInf influence instances: build them and export the authors' layout.",
+    no_args_is_help=True,
+)
+app.add_typer(influence_app, name="influence")
+
+
+@influence_app.command("build")
+@friendly_errors
+def influence_build(
+    data: str = typer.Option(
+        ..., "--data", help="registered dataset, bundle folder, or file/folder with --format"
+    ),
+    out_dir: Path = typer.Option(
+        ..., "--out", help="folder to write: DeepInf .npy layout + cascadekit.json (build info)"
+    ),
+    fmt: str = typer.Option(None, "--format", help="read --data as this format"),
+    option: list[str] = typer.Option(
+        [], "--set", help="build option key=value (preset=reference_code, restart_prob=0.8, ...)"
+    ),
+    data_option: list[str] = typer.Option([], "--data-set", help="reader option key=value"),
+    seed: int = typer.Option(0, help="random seed (negatives, walks, DeepWalk)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing folder"),
+) -> None:
+    """Ego-network instances of DATA's social graph and timed adoptions, with vertex features and
+    DeepWalk, written as a DeepInf folder (`train ... --data OUT --format deepinf` reads it)."""
+    from cascadekit.data.formats.deepinf import write_instances
+    from cascadekit.pipeline import load_bundle
+    from cascadekit.tasks.influence import Influence, bundle_instances
+
+    options = Influence(parse_options(option)).split
+    bundle = load_bundle(data, seed, parse_options(data_option), fmt)
+    instances = bundle_instances(bundle, options, seed, progress=True)
+    instances.info = {"data": data, "data_format": fmt, **instances.info}
+    write_instances(instances, out_dir, overwrite=overwrite)
+    kept, info = instances.info["instances"], instances.info
+    few, short = info["dropped_few_active_neighbors"], info["dropped_walk_too_short"]
+    err.print(
+        f"{len(instances):,} instances ({kept['positive']:,} positive, {kept['negative']:,} "
+        f"negative) of {bundle.name}; dropped with < {options.min_active_neighbors} active "
+        f"neighbours {few['positive'] + few['negative']:,}, walk too short "
+        f"{short['positive'] + short['negative']:,} → {out_dir}",
+        highlight=False,
+    )
 
 
 @app.command("report")
@@ -475,6 +615,9 @@ def quickstart(
     """Synthetic data → train → evaluate with the papers' protocols → run folder with plots."""
     if scenario not in ("cascades", "mic"):
         raise CascadeKitError(f"unknown scenario {scenario!r}; use cascades or mic")
+    from cascadekit.pipeline import check_seed
+
+    check_seed(seed)
     if scenario == "mic":
         from cascadekit.demos.mic import mic_demo
 

@@ -15,8 +15,9 @@ ArrayLike = Sequence[float] | np.ndarray
 
 # metrics where lower is better (losses and errors); every other reported metric is higher-better
 LOWER_IS_BETTER = frozenset(
-    {"loss", "nll", "mse", "msle_log2", "mape_log2", "msle_casflow", "mape_casflow", "msle_ln"}
-)
+    {"loss", "nll", "mse", "msle", "mape", "msle_log2", "mape_log2", "msle_casflow",
+     "mape_casflow", "msle_ln", "activation_nll"}
+)  # fmt: skip
 
 
 def direction(metric: str) -> str:

@@ -127,7 +127,7 @@ MODELS: dict[str, ModelSpec] = {
     for spec in [
         ModelSpec(
             "ndm", "cascadekit.models.ndm:NDM", "Neural Diffusion Model (NDM, paper 001)",
-            ("identification", "next_user", "size_identification"), _NDM_PRESETS,
+            ("identification", "next_user", "size_identification", "popularity"), _NDM_PRESETS,
             "reference_code",
         ),
         ModelSpec(
@@ -138,7 +138,7 @@ MODELS: dict[str, ModelSpec] = {
         ),
         ModelSpec(
             "lstm", "cascadekit.models.lstm:LSTM", "LSTM next-adopter baseline (NDM §5.1)",
-            _SEQ, "cascadekit.models.lstm:PRESETS", "default",
+            (*_SEQ, "popularity"), "cascadekit.models.lstm:PRESETS", "default",
         ),
         ModelSpec(
             "embedded_ic", "cascadekit.models.embedded_ic:EmbeddedIC",
@@ -149,6 +149,52 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec(
             "user_frequency", "cascadekit.models.user_frequency:UserFrequency",
             "every user scored by their training adoption count (the next-user floor)", _SEQ,
+        ),
+        ModelSpec(
+            "popularity_features", "cascadekit.models.popularity_features:PopularityFeatures",
+            "ridge regression of log2(increment+1) on observed size, timing, depth, breadth, "
+            "growth and leaves of the observed cascade", ("popularity",),
+        ),
+        ModelSpec(
+            "lstm_size", "cascadekit.models.lstm_size:LSTMSize",
+            "LSTM over the observed user / inter-arrival sequence → log2(increment+1)",
+            ("popularity",), "cascadekit.models.lstm_size:PRESETS", "paper",
+        ),
+        ModelSpec(
+            "deephawkes", "cascadekit.models.deephawkes:DeepHawkes",
+            "DeepHawkes (Cao et al., CIKM 2017): GRU over repost paths, non-parametric time "
+            "decay, sum pooling → log2(increment+1)", ("popularity",),
+            "cascadekit.models.deephawkes:PRESETS", "paper",
+        ),
+        ModelSpec(
+            "dmt_lic", "cascadekit.models.dmt_lic:DMTLIC",
+            "DMT-LIC (Chen et al., SIGIR 2019): GAT cascade graph + Bi-LSTM + user importance + "
+            "shared gate + time decay; next-user and increment heads, L = γ ℓ1 + (1 − γ) ℓ2",
+            ("popularity",), "cascadekit.models.dmt_lic:PRESETS", "paper",
+        ),
+        ModelSpec(
+            "deepinf_gat", "cascadekit.models.deepinf:DeepInfGAT",
+            "DeepInf-GAT: graph attention over the ego network, read at the ego (paper 004)",
+            ("influence",), "cascadekit.models.deepinf:GAT_PRESETS", "paper",
+        ),
+        ModelSpec(
+            "deepinf_gcn", "cascadekit.models.deepinf:DeepInfGCN",
+            "DeepInf-GCN: graph convolution on the ego network, read at the ego (paper 004)",
+            ("influence",), "cascadekit.models.deepinf:GCN_PRESETS", "paper",
+        ),
+        ModelSpec(
+            "influence_lr", "cascadekit.models.influence_baselines:InfluenceLR",
+            "logistic regression on hand-crafted ego features (DeepInf's LR baseline)",
+            ("influence",),
+        ),
+        ModelSpec(
+            "influence_svm", "cascadekit.models.influence_baselines:InfluenceSVM",
+            "linear SVM on hand-crafted ego features (DeepInf's SVM baseline)", ("influence",),
+        ),
+        ModelSpec(
+            "pscn", "cascadekit.models.influence_baselines:PSCN",
+            "PATCHY-SAN on a BFS receptive field of the ego network (DeepInf's PSCN baseline)",
+            ("influence",), "cascadekit.models.influence_baselines:PSCN_PRESETS", "paper",
         ),
         *(
             ModelSpec(
@@ -167,6 +213,8 @@ TASKS: dict[str, str] = {
     "identification": "cascadekit.tasks.identification:Identification",
     "size_identification": "cascadekit.tasks.identification:SizeIdentification",
     "point_process": "cascadekit.tasks.point_process:PointProcess",
+    "popularity": "cascadekit.tasks.popularity:Popularity",
+    "influence": "cascadekit.tasks.influence:Influence",
 }
 
 

@@ -12,8 +12,9 @@ Shapes::
     adjacency        (N, n, n) bool  the induced subgraph of the ego network, symmetric, no self loops
     active           (N, n) bool     adopted the item strictly before the instance time
     labels           (N,) int8       1: the ego adopts at t
-    items            (N,) int64      item (cascade) index in the source CascadeSet
-    times            (N,) float64    instance time t
+    items            (N,) int64      item (cascade or mark) index in the source log; −1 unknown
+    times            (N,) float64    instance time t; NaN unknown (the authors' DeepInf folders
+                                     store neither, see `data.formats.deepinf`)
     vertex_features  (V, F) float32  structural features, standardised over all vertices
     embedding        (V, D) float32  DeepWalk embedding (D = 64 by default)
 """
@@ -75,3 +76,13 @@ class InfluenceInstances:
             active=self.active[index], labels=self.labels[index], items=self.items[index],
             times=self.times[index], info=dict(self.info),
         )  # fmt: skip
+
+
+def standardise(x: np.ndarray) -> np.ndarray:
+    """Every column to mean 0 and population standard deviation 1, a constant column to 0 (what
+    ``vertex_features`` holds; scikit-learn's ``preprocessing.scale``, as DeepInf's loader).
+
+    Shapes: x (V, F); return (V, F) float64."""
+    x = np.asarray(x, dtype=np.float64)
+    std = x.std(axis=0)
+    return (x - x.mean(axis=0)) / np.where(std > 0, std, 1.0)

@@ -19,8 +19,11 @@ from typing import Any
 
 from cascadekit import pipeline
 from cascadekit.errors import CascadeKitError
+from cascadekit.models.base import network_of
+from cascadekit.report.influence import influence_figures
 from cascadekit.report.plots import plot_bar_panels, plot_curve_panels
 from cascadekit.report.point_process import point_process_plots
+from cascadekit.report.popularity import popularity_figures
 from cascadekit.runs import RunInfo
 from cascadekit.simulate.hawkes_params import HawkesParams
 
@@ -39,6 +42,7 @@ TASK_BARS: dict[str, dict[str, tuple[str, ...]]] = {
         "MSLE (ln)": ("msle",),
         "mean cascade size": ("mean_pred_size", "mean_true_size"),
     },
+    "popularity": {"MSLE": ("msle",), "MAPE": ("mape",)},
 }
 
 POINT_PROCESS_CAPTIONS = {
@@ -87,6 +91,11 @@ def report_run(run: str | Path, *, truth: HawkesParams | None = None) -> list[Pa
             paths = _point_process_figures(run, info, result, folder, truth)
             figures += [(p, POINT_PROCESS_CAPTIONS[p.stem]) for p in paths if p.suffix == ".png"]
             interactive = next(p for p in paths if p.suffix == ".html")
+        elif task == "influence":
+            figures += _influence_figures(run, info, result, folder)
+        elif task == "popularity":
+            figures += task_bars(task, result, folder / f"{task}.png")
+            figures += _popularity_figures(run, info, result, folder)
         elif task in TASK_BARS:
             figures += task_bars(task, result, folder / f"{task}.png")
     page = folder / "report.html"
@@ -205,6 +214,24 @@ def task_bars(task: str, result: Mapping[str, Any], path: Path) -> list[tuple[Pa
     plot_bar_panels(panels, path, title=title)
     options = ", ".join(f"{k}={fmt(v)}" for k, v in result.get("options", {}).items())
     return [(path, f"{task} on the test split ({options}).")]
+
+
+def _influence_figures(
+    run: Path, info: RunInfo, result: dict[str, Any], folder: Path
+) -> list[tuple[Path, str]]:
+    """`influence_figures` of the run's model on its own test instances."""
+    _, model = pipeline.load_run(run)
+    test = pipeline.run_data(info, "influence")[2].test
+    return influence_figures(folder, model, test, result, f"{info.model} on {info.data}")
+
+
+def _popularity_figures(
+    run: Path, info: RunInfo, result: dict[str, Any], folder: Path
+) -> list[tuple[Path, str]]:
+    """`popularity_figures` of the evaluation, with the model's time decay when it has one."""
+    net = network_of(pipeline.load_run(run)[1])
+    decay = net.time_decay() if hasattr(net, "time_decay") else None
+    return popularity_figures(folder, result, decay, f"{info.model} on {info.data}")
 
 
 def _point_process_figures(

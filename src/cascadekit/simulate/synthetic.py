@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
+from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.splits import random_partition
@@ -220,5 +221,63 @@ def _synthetic_mic_bundle(
     )[0]  # fmt: skip
 
 
+def synthetic_popularity(
+    n_cascades: int = 400,
+    n_users: int = 2000,
+    *,
+    obs: float = 3600.0,
+    horizon: float = 86400.0,
+    seed: int = 0,
+) -> DatasetBundle:
+    """Seeded Weibo-like cascades whose increment is a known function of the observed size and
+    timing: the planted problem of the popularity task (`tasks.popularity`).
+
+    Cascade i is published at 2016-06-01 00:00 Beijing time + i · 1800 s + U(0, 600) s (unix
+    seconds; publish hours cycle through the day). It has n = min(9 + Geometric(1/20), 200)
+    adoptions before ``obs`` (the root at 0 included) at times obs · u^(1/k), u ~ U(0, 1), with a
+    momentum k ∈ {0.5, 2} (k = 2: adoptions crowd the end of the window, the cascade
+    accelerates), then exactly round(n · k) adoptions uniform in [obs, horizon) — the label — and
+    n // 4 after the horizon (never counted). Each adopter reposts the root with probability 1/2,
+    else a uniformly drawn earlier adopter. Adopters are drawn without replacement, with
+    probability ∝ rank^−0.8 among ``n_users`` users. No split is shipped (the task splits).
+    """
+    if n_users < 650:
+        raise ValueError("n_users must be >= 650 (a cascade adopts up to 650 distinct users)")
+    rng = np.random.default_rng(seed)
+    weight = np.arange(1, n_users + 1, dtype=np.float64) ** -0.8
+    weight /= weight.sum()
+    start = 1464710400.0 + 1800.0 * np.arange(n_cascades) + rng.uniform(0, 600, n_cascades)
+    observed = np.minimum(9 + rng.geometric(1 / 20, n_cascades), 200)
+    momentum = rng.choice([0.5, 2.0], n_cascades)
+    users, times, parents = [], [], []
+    for t0, n, k in zip(start, observed, momentum, strict=True):
+        label, late = int(round(n * k)), n // 4
+        rel = np.concatenate([
+            [0.0], np.sort(obs * rng.random(n - 1) ** (1 / k)),
+            np.sort(rng.uniform(obs, horizon, label)),
+            np.sort(rng.uniform(horizon, 2 * horizon, late)),
+        ])  # fmt: skip
+        size = len(rel)
+        earlier = np.floor(rng.random(size) * np.arange(size)).astype(np.int64)
+        parent = np.where(rng.random(size) < 0.5, 0, earlier)
+        parent[0] = -1
+        users.append(rng.choice(n_users, size, replace=False, p=weight))
+        times.append(t0 + rel)
+        parents.append(parent)
+    cascades = CascadeSet.from_sequences(
+        users, Vocabulary.range(n_users), times=times, parents=parents,
+        ids=[f"c{i}" for i in range(n_cascades)], root_times=start,
+        attrs={"name": "synthetic_popularity", "time_unit": "s"},
+    )  # fmt: skip
+    info = {"generator": "synthetic_popularity", "n_cascades": n_cascades, "n_users": n_users,
+            "obs": obs, "horizon": horizon, "seed": seed,
+            "label": "round(n_observed * momentum), momentum in {0.5, 2}"}  # fmt: skip
+    return DatasetBundle("synthetic_popularity", cascades=cascades, info=info)
+
+
 # the generators `--data` accepts by name, with their keyword options (`--data-set key=value`)
-GENERATORS = {"synthetic": synthetic_cascades, "synthetic_mic": _synthetic_mic_bundle}
+GENERATORS = {
+    "synthetic": synthetic_cascades,
+    "synthetic_mic": _synthetic_mic_bundle,
+    "synthetic_popularity": synthetic_popularity,
+}

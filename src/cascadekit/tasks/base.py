@@ -50,6 +50,11 @@ class Task:
         """``(network, valid) -> metrics`` containing ``monitor[0]``, or None (the model's own)."""
         return None
 
+    def selection(self, model: Any) -> tuple[Any, Monitor | None]:
+        """(validator, monitor) that select ``model``'s epoch when it trains for this task: the
+        task's own by default; a task whose models differ in what they predict picks per model."""
+        return self.validator(), self.monitor
+
     def supports(self, model: Any) -> bool:
         """Whether ``model`` (an estimator or a bare network) implements one of ``protocols``."""
         net = network_of(model)

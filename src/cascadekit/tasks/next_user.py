@@ -44,6 +44,14 @@ class CascadeSplitOptions:
     def __post_init__(self) -> None:
         if not 1 <= self.min_len <= self.max_len:
             raise ValueError(f"need 1 <= min_len <= max_len, got {self.min_len}, {self.max_len}")
+        if not 0 <= self.valid_fraction < 1:
+            raise ValueError(f"valid_fraction must be in [0, 1), got {self.valid_fraction}")
+        f = self.fractions
+        if len(f) != 3 or min(f) < 0 or f[0] <= 0 or f[2] <= 0 or abs(sum(f) - 1) > 1e-9:
+            raise ValueError(
+                f"fractions must be (train, valid, test) >= 0 summing to 1, with train and test "
+                f"> 0; got {f}"
+            )
 
 
 def cascade_split(bundle: DatasetBundle, seed: int, options: CascadeSplitOptions) -> Split:
@@ -90,6 +98,20 @@ def _eval_batches(lengths: np.ndarray, batch_size: int, cell_budget: int) -> lis
     return batches
 
 
+def _logits(
+    model: NextUserScorer,
+    cascades: CascadeSet,
+    idx: np.ndarray,
+    inputs: torch.Tensor,
+    positions: torch.Tensor,
+) -> torch.Tensor:
+    """``model.logits``; a model whose scores read more than the tokens (DMT-LIC: the cascade
+    graph and times) sets ``needs_cascades`` and is also given the batch's cascades."""
+    if getattr(model, "needs_cascades", False):
+        return model.logits(inputs, positions, cascades=cascades.subset(idx))
+    return model.logits(inputs, positions)
+
+
 @torch.no_grad()
 def evaluate_next_user(
     model: NextUserScorer,
@@ -119,7 +141,7 @@ def evaluate_next_user(
         seq = encode_padded(cascades, idx, max_len=max_len).to(device)
         inputs, target = seq[:, :-1], seq[:, 1:]
         valid = target != pad_token(v)
-        lg = mask_infected(model.logits(inputs, valid), inputs, valid)
+        lg = mask_infected(_logits(model, cascades, idx, inputs, valid), inputs, valid)
         tg = target[valid]
         gold = lg.gather(1, tg[:, None]).squeeze(1)
         if torch.isinf(gold).any():
@@ -149,6 +171,10 @@ class NextUserOptions:
     ks: tuple[int, ...] = (10, 50, 100)
     max_len: int = 500
     batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.ks or min(self.ks) < 1 or self.max_len < 1 or self.batch_size < 1:
+            raise ValueError("ks (a non-empty list), max_len and batch_size must be >= 1")
 
 
 class NextUser(Task):

@@ -18,6 +18,7 @@ from typing import Any
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.errors import CascadeKitError
+from cascadekit.options import checked_kwargs
 
 # format name → ("module:function", what the path is)
 FORMATS: dict[str, tuple[str, str]] = {
@@ -42,6 +43,11 @@ FORMATS: dict[str, tuple[str, str]] = {
     "melcup": ("melcup:read_melcup", "MelCup17 / Darwin folder root"),
     "csv": ("tabular:read_event_csv", "CSV event log (cascade, user, time[, parent])"),
     "parquet": ("tabular:read_event_parquet", "Parquet event log (cascade, user, time[, parent])"),
+    "deepinf": (
+        "deepinf:read_deepinf",
+        "DeepInf instance folder (adjacency_matrix.npy, influence_feature.npy, label.npy, "
+        "vertex_id.npy, vertex_feature.npy, deepwalk.emb_<D>): influence task only",
+    ),
 }
 
 
@@ -55,21 +61,19 @@ def call_reader(
 ) -> DatasetBundle:
     """``func(path, **kwargs)``, with what a damaged file makes the underlying libraries raise
     (a truncated .mat, .tar.gz or .parquet, an unreadable file) turned into one clear
-    CascadeKitError naming the path; our own FormatErrors pass through unchanged. A bad reader
-    option (TypeError) is reported with the reader's known options."""
+    CascadeKitError naming the path; our own FormatErrors pass through unchanged. Reader options
+    are checked first: an unknown one is an error listing the known ones with their defaults, and
+    each value is coerced to the reader's annotated type (`options.coerce`: "false" is False)."""
     import tarfile
     import zlib
 
     import pyarrow as pa
     from scipy.io.matlab import MatReadError
 
+    kwargs = checked_kwargs(func, kwargs, f"{what} reader", skip=1)
     try:
         return func(path, **kwargs)
     except CascadeKitError:
-        raise
-    except TypeError as exc:
-        if "argument" in str(exc):
-            raise CascadeKitError(f"{what}: {exc}") from None
         raise
     except (OSError, EOFError, ValueError, tarfile.TarError, zlib.error, pa.ArrowException,
             MatReadError) as exc:  # fmt: skip

@@ -1,0 +1,1 @@
+"""Per-vertex features computed once from a graph (DeepInf's structural features)."""
