@@ -42,3 +42,12 @@ def planted_instances(
         vertex_features=rng.standard_normal((n_users, n_features)).astype(np.float32),
         embedding=rng.standard_normal((n_users, dim)).astype(np.float32),
     )
+
+
+def planted_parts() -> tuple[InfluenceInstances, InfluenceInstances, InfluenceInstances]:
+    """Train (600), validation (200) and test (300) instances of the planted rule."""
+    return (
+        planted_instances(600, seed=0),
+        planted_instances(200, seed=1),
+        planted_instances(300, seed=2),
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from planted_influence import planted_instances
+from planted_influence import planted_parts
 from typer.testing import CliRunner
 
 from cascadekit import datasets, registry
@@ -36,11 +36,7 @@ FAST = dict(optimizer="adagrad", lr=0.1, weight_decay=5e-4, batch_size=100, prog
 
 @pytest.fixture(scope="module")
 def parts() -> tuple:
-    return (
-        planted_instances(600, seed=0),
-        planted_instances(200, seed=1),
-        planted_instances(300, seed=2),
-    )
+    return planted_parts()
 
 
 def test_instance_norm_standardises_each_dimension_within_each_ego_network() -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from planted_influence import planted_instances
+from planted_influence import planted_parts
 
 from cascadekit.data.influence import InfluenceInstances
 from cascadekit.metrics import roc_auc
@@ -72,11 +72,7 @@ def test_ego_features_on_hand_built_instances() -> None:
 
 @pytest.fixture(scope="module")
 def parts() -> tuple:
-    return (
-        planted_instances(600, seed=0),
-        planted_instances(200, seed=1),
-        planted_instances(300, seed=2),
-    )
+    return planted_parts()
 
 
 @pytest.mark.parametrize("cls", [InfluenceLR, InfluenceSVM])

@@ -19,6 +19,7 @@ from torch import nn
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.models.base import Preset
 from cascadekit.models.popularity import (
+    SIZE_PAPER_PRESET,
     SizeEstimator,
     SizeNet,
     SizeOptions,
@@ -41,14 +42,7 @@ class LSTMSizeConfig(SizeOptions):
             raise ValueError("hidden_dim and mlp_dim must be >= 1")
 
 
-PRESETS: dict[str, Preset] = {
-    "paper": Preset(
-        "DMT-LIC §3.1 baseline settings: Adam 1e-3 (user embeddings 1e-4), batch 32, stop after "
-        "10 validation checks without improvement (≤ 100 epochs), selection on validation MSLE",
-        "paper",
-        train={"lr": 1e-3, "batch_size": 32, "patience": 10, "max_epochs": 100},
-    ),
-}
+PRESETS: dict[str, Preset] = {"paper": SIZE_PAPER_PRESET}
 
 
 def inter_arrival_log(cascades: CascadeSet) -> np.ndarray:

@@ -22,6 +22,7 @@ from torch import nn
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.errors import CascadeKitError
 from cascadekit.metrics import msle_log2
+from cascadekit.models.base import Preset
 from cascadekit.models.batching import length_buckets
 from cascadekit.models.estimator import TorchEstimator
 
@@ -262,3 +263,12 @@ class SizeEstimator(TorchEstimator):
         ids = {id(p) for p in embedding}
         rest = [p for p in module.parameters() if id(p) not in ids]
         return [{"params": embedding, "lr": self.config.embedding_lr}, {"params": rest}]
+
+
+# the training settings DMT-LIC §3.1 gives its baselines, shared by every size regressor
+SIZE_PAPER_PRESET = Preset(
+    "DMT-LIC §3.1 baseline settings: Adam 1e-3 (user embeddings 1e-4), batch 32, stop after "
+    "10 validation checks without improvement (≤ 100 epochs), selection on validation MSLE",
+    "paper",
+    train={"lr": 1e-3, "batch_size": 32, "patience": 10, "max_epochs": 100},
+)
