@@ -28,6 +28,8 @@ def random_graph(
     heavy-tailed in-degree (P(in-degree > k) ∝ k^−1.25: a few hubs) and strong local structure, as
     in follower graphs. Duplicate draws are merged, so the mean out-degree is a little below
     ``avg_degree``.
+    ``communities``: the same communities with uniform targets: strong local structure and no
+    hubs (degrees about Poisson), for processes whose null must not differ in degree.
     """
     if n_users < 2:
         raise ValueError("need at least 2 users")
@@ -43,11 +45,12 @@ def random_graph(
         # pair key → (src, dst ≠ src): dst skips the diagonal
         src, off = keys // (n_users - 1), keys % (n_users - 1)
         return SocialGraph.from_edges(src, off + (off >= src), vocab)
-    if kind != "powerlaw":
-        raise ValueError(f"kind must be 'powerlaw' or 'erdos_renyi', got {kind!r}")
+    exponents = {"powerlaw": 0.8, "communities": 0.0}
+    if kind not in exponents:
+        raise ValueError(f"kind must be 'powerlaw', 'communities' or 'erdos_renyi', got {kind!r}")
     n_comm = max(1, n_users // 50)
     community = rng.integers(0, n_comm, n_users)
-    popularity = rng.permutation((np.arange(n_users) + 1.0) ** -0.8)
+    popularity = rng.permutation((np.arange(n_users) + 1.0) ** -exponents[kind])
     src = np.repeat(np.arange(n_users), rng.poisson(avg_degree, n_users))
     local = rng.random(len(src)) < 0.8
     dst = np.empty(len(src), dtype=np.int64)
