@@ -45,6 +45,16 @@ def _tables(args: str, out: str) -> str:
 
 SEEDS10 = "0 1 2 3 4 5 6 7 8 9"
 _SIZE = "--models popularity_features lstm_size deephawkes --seeds 0 1 2"
+_DMT = "--models dmt_lic " + " ".join(
+    f"dmt_lic_{a}"
+    for a in (
+        "size_only",
+        "activation_only",
+        "no_shared_gate",
+        "no_user_importance",
+        "no_time_decay",
+    )
+)
 TWITTER = "--datasets forest_twitter --seeds 0 --epochs 20"
 
 ENTRIES: dict[str, Entry] = {
@@ -310,6 +320,42 @@ ENTRIES: dict[str, Entry] = {
         "counts of every filter on MelCup17, android, christianity, lastfm for each preset",
         quiet=True,
     ),
+    "influence_planted": Entry(
+        ("influence_planted.json",),
+        (f"{PY} {B}/influence_planted.py",),
+        "planted truth: LT cascades on Last.fm's friend graph and a 1000-user community graph vs "
+        "the same cascades with random adopters; DeepInf-GAT (all inputs, flags only), LR; AUC, "
+        "3 seeds (≈ 40 min)",
+    ),
+    "influence_table": Entry(
+        ("influence_table.json",),
+        (
+            f"{PY} {B}/influence_table.py --epochs 20 --set batch_size=256 --set optimizer=adam "
+            "--set lr=0.001 --set weight_decay=0",
+            f"{PY} {B}/influence_table.py --epochs 40 --set batch_size=256 --models deepinf_gat "
+            "--splits random --datasets melcup17_darwin_twitter_influence",
+        ),
+        "DeepInf-GAT, DeepInf-GCN, PSCN, LR, SVM on MelCup17, android, christianity, lastfm; "
+        "random (paper) and time (leakage-safe) splits; AUC, P, R, F1, 3 seeds (≤ 20 epochs of "
+        "Adam: the CPU budget); the paper's Adagrad 0.1 on MelCup17 GAT for comparison",
+    ),
+    "deepinf_gat_vs_pyg": Entry(
+        ("deepinf_gat_vs_pyg.json",),
+        (f"PYTHONPATH=/tmp/pyg {PY} {B}/deepinf_gat_vs_pyg.py",),
+        "DeepInf-GAT epoch time and test AUC, our dense layers vs PyG GATConv, same instances "
+        "(MelCup17), seed and training",
+        quiet=True,
+        setup=".venv/bin/pip install --target /tmp/pyg --no-deps torch_geometric==2.8.1 xxhash "
+        "aiohttp fsspec pyparsing psutil multidict yarl aiosignal frozenlist attrs "
+        "aiohappyeyeballs propcache requests urllib3 idna charset_normalizer certifi",
+    ),
+    "popularity_speed": Entry(
+        ("popularity_speed.json",),
+        (f"{PY} {B}/popularity_speed.py",),
+        "DMT-LIC and DeepHawkes on CED at T_o = 1 h: seconds per epoch and peak memory, each "
+        "model in its own process",
+        quiet=True,
+    ),
     "popularity_table_dmt_lic": Entry(
         ("popularity_dmt_lic/popularity_weibo_deephawkes_obs1h.json",),
         tuple(
@@ -332,10 +378,15 @@ ENTRIES: dict[str, Entry] = {
         (
             f"{PY} {B}/popularity_table.py --datasets weibo_deephawkes_obs1h {_SIZE} --epochs 30",
             f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor {_SIZE} --epochs 10",
+            f"{PY} {B}/popularity_table.py --datasets weibo_deephawkes_obs1h {_DMT} ndm lstm "
+            "--seeds 0 1 2 --epochs 30",
+            f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor {_DMT} --seeds 0 1 2 "
+            "--epochs 10 --set min_user_count=2",
         ),
-        "popularity_features, lstm_size, deephawkes: MSLE / MAPE (both families), 3 seeds; "
-        "deephawkes Weibo (shipped split, ≤ 30 epochs), CED at T_o = 0.5 h and 1 h, time-ordered "
-        "and random 70/15/15 (≤ 10 epochs: the 2-core budget, not converged)",
+        "size baselines, DMT-LIC and its ablations, NDM and LSTM activation baselines: MSLE / "
+        "MAPE (both families), MRR, A@5, A@10, 3 seeds; deephawkes Weibo (shipped split, ≤ 30 "
+        "epochs), CED at T_o = 0.5 h and 1 h, time-ordered and random 70/15/15 (≤ 10 epochs: the "
+        "2-core budget, not converged; DMT-LIC with min_user_count 2)",
     ),
     # --- data ---------------------------------------------------------------------------------
     "dataset_cache": Entry(

@@ -21,7 +21,7 @@ from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.splits import Split, random_by_cascade, shipped
 from cascadekit.errors import CascadeKitError
-from cascadekit.metrics import rank_of_target, ranking_report
+from cascadekit.metrics import ranking_report
 from cascadekit.models.base import NextUserScorer, pad_token
 from cascadekit.models.batching import encode_padded
 from cascadekit.models.sequence import mask_infected
@@ -150,8 +150,12 @@ def evaluate_next_user(
                 f"cascade {cascades.ids[idx[row]]!r} repeats a user; next-user ranking needs "
                 "distinct adopters (the readers drop repeats)"
             )
-        # infected users are already −inf, so they can never outrank the target
-        ranks.append(rank_of_target(lg.float().cpu().numpy(), tg.cpu().numpy()))
+        if torch.isnan(lg).any():
+            raise ValueError(f"{type(model).__name__} returned NaN scores")
+        # `metrics.rank_of_target`'s rule (1 + candidates scored strictly higher), in torch: a
+        # float64 numpy copy of (positions, V + 1) scores cost more than the model on large
+        # vocabularies; infected users are already −inf, so they can never outrank the target
+        ranks.append((1 + (lg > gold[:, None]).sum(dim=1)).cpu().numpy())
         nll -= float((gold - torch.logsumexp(lg, dim=1)).sum())
     if was_training:
         model.train()
