@@ -186,6 +186,35 @@ def test_save_load_round_trips_bit_exactly(planted: tuple[Any, Any, Any], tmp_pa
     assert torch.equal(a.users.rows, b.users.rows)
 
 
+class FullScores:
+    """A network seen only through `logits` (V + 1 columns), as any other next-user model."""
+
+    needs_cascades = True
+
+    def __init__(self, net: Any) -> None:
+        self.net, self.n_users = net, net.n_users
+
+    def logits(self, seq: torch.Tensor, positions: Any = None, *, cascades: Any = None) -> Any:
+        return self.net.logits(seq, positions, cascades=cascades)
+
+
+@pytest.mark.parametrize("min_user_count", [1, 4])
+def test_ranking_in_class_space_equals_ranking_over_every_user(
+    planted: tuple[Any, Any, Any], min_user_count: int
+) -> None:
+    _, split, _ = planted
+    est = registry.create("dmt_lic", None, epochs=1, max_nodes=60, progress=False,
+                          min_user_count=min_user_count)  # fmt: skip
+    net = est.fit(split.train, split.valid).module_.eval()
+    if min_user_count > 1:  # users without a class are targets and infected users here
+        assert net.n_known < net.n_users // 2
+    compact = evaluate_next_user(net, split.test, ks=(5, 10), max_len=60)
+    full = evaluate_next_user(FullScores(net), split.test, ks=(5, 10), max_len=60)
+    nll = compact.pop("nll")
+    assert nll == pytest.approx(full.pop("nll"), rel=1e-5)
+    assert compact == full
+
+
 def test_the_task_scores_and_selects_by_what_a_model_implements(
     planted: tuple[Any, Any, Any], tmp_path: Path
 ) -> None:

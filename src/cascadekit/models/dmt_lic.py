@@ -280,6 +280,28 @@ class DMTLICNet(SizeNet):
         state = torch.cat([s["h_user"], self._pool(s["h_share"], elapsed, earlier)], dim=-1)
         return self.next_head(state if positions is None else state[positions])
 
+    def class_logits(
+        self,
+        seq: torch.Tensor,
+        positions: torch.Tensor | None = None,
+        *,
+        cascades: CascadeSet | None = None,
+    ) -> torch.Tensor:
+        """The scores of `logits` in class space: the K known users, END, then the one score
+        every unseen user gets (the row's lowest known score − 1). The next-user task ranks
+        these instead of V + 1 columns (`tasks.next_user.evaluate_next_user`).
+
+        Shapes: seq (B, L) tokens, positions (B, L) bool or None → (B, L, K + 2) or (N, K + 2)."""
+        if cascades is None:
+            raise CascadeKitError("DMT-LIC scores need the cascades (graph and times) of seq")
+        self.check_input(cascades)
+        device = next(self.parameters()).device
+        batch = {k: v.to(device) for k, v in self.encode(cascades, seq.shape[1]).items()}
+        if not torch.equal(batch["tokens"][:, : seq.shape[1]], seq):
+            raise CascadeKitError("seq is not the first users of the cascades passed with it")
+        known = self.known_logits(batch, positions)
+        return torch.cat([known, known.min(dim=-1, keepdim=True).values.detach() - 1], dim=-1)
+
     def logits(
         self,
         seq: torch.Tensor,
@@ -292,17 +314,10 @@ class DMTLICNet(SizeNet):
         lowest known score − 1 (module docstring).
 
         Shapes: seq (B, L) tokens, positions (B, L) bool or None → (B, L, V+1) or (N, V+1)."""
-        if cascades is None:
-            raise CascadeKitError("DMT-LIC scores need the cascades (graph and times) of seq")
-        self.check_input(cascades)
-        device = next(self.parameters()).device
-        batch = {k: v.to(device) for k, v in self.encode(cascades, seq.shape[1]).items()}
-        if not torch.equal(batch["tokens"][:, : seq.shape[1]], seq):
-            raise CascadeKitError("seq is not the first users of the cascades passed with it")
-        known = self.known_logits(batch, positions)
-        unk = known.min(dim=-1, keepdim=True).values.detach() - 1
-        users = torch.cat([unk, known[..., : self.n_known]], dim=-1)[..., self.users.rows]
-        return torch.cat([users, known[..., self.n_known :]], dim=-1)
+        scores = self.class_logits(seq, positions, cascades=cascades)
+        k = self.n_known
+        users = torch.cat([scores[..., -1:], scores[..., :k]], dim=-1)[..., self.users.rows]
+        return torch.cat([users, scores[..., k : k + 1]], dim=-1)
 
     def known_classes(self, tokens: torch.Tensor) -> torch.Tensor:
         """Dataset tokens → output classes: known user k → k − 1, END → K, unseen users and

@@ -112,6 +112,30 @@ def _logits(
     return model.logits(inputs, positions)
 
 
+def _class_scores(
+    model: Any,
+    cascades: CascadeSet,
+    idx: np.ndarray,
+    inputs: torch.Tensor,
+    target: torch.Tensor,
+    valid: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """For a model that scores in class space (``class_logits`` + ``known_classes``: C classes,
+    END among them, then one score shared by every user without a class): (scores (N, C + 1)
+    with infected classes at −inf, target classes (N,), log of how many class-less users are
+    not yet infected (N,)). Ranks in this space equal the ranks over V + 1 columns — a class-less
+    user ties every other one, and ties never push the target down — and the class-less column
+    plus that log count gives the same normaliser, without materialising V + 1 scores."""
+    scores = model.class_logits(inputs, valid, cascades=cascades.subset(idx))
+    classes = model.known_classes(inputs)  # C for class-less users and PAD: never masked
+    n_classes = scores.shape[-1] - 1
+    lg = mask_infected(scores, classes, valid)
+    v = model.n_users
+    classless = ((inputs < v) & (classes == n_classes)).cumsum(dim=1)[valid]
+    free = (v - (n_classes - 1)) - classless  # class-less users minus the infected ones
+    return lg, model.known_classes(target)[valid], torch.log(free.double().clamp(min=0))
+
+
 @torch.no_grad()
 def evaluate_next_user(
     model: NextUserScorer,
@@ -136,13 +160,22 @@ def evaluate_next_user(
     params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
     device = params[0].device if params else torch.device("cpu")
     lengths = np.minimum(cascades.lengths, max_len) + 1
+    compact = hasattr(model, "class_logits")
+    width = model.n_known + 2 if compact else v + 1
     ranks, nll = [], 0.0
-    for idx in _eval_batches(lengths, batch_size, max(1, score_budget // (v + 1))):
+    for idx in _eval_batches(lengths, batch_size, max(1, score_budget // width)):
         seq = encode_padded(cascades, idx, max_len=max_len).to(device)
         inputs, target = seq[:, :-1], seq[:, 1:]
         valid = target != pad_token(v)
-        lg = mask_infected(_logits(model, cascades, idx, inputs, valid), inputs, valid)
-        tg = target[valid]
+        if compact:
+            lg, tg, log_free = _class_scores(model, cascades, idx, inputs, target, valid)
+            normaliser = torch.logaddexp(
+                torch.logsumexp(lg[:, :-1].double(), dim=1), lg[:, -1].double() + log_free
+            )
+        else:
+            lg = mask_infected(_logits(model, cascades, idx, inputs, valid), inputs, valid)
+            tg = target[valid]
+            normaliser = torch.logsumexp(lg, dim=1)
         gold = lg.gather(1, tg[:, None]).squeeze(1)
         if torch.isinf(gold).any():
             row = valid.nonzero()[torch.isinf(gold).nonzero()[0, 0], 0].item()
@@ -156,7 +189,7 @@ def evaluate_next_user(
         # float64 numpy copy of (positions, V + 1) scores cost more than the model on large
         # vocabularies; infected users are already −inf, so they can never outrank the target
         ranks.append((1 + (lg > gold[:, None]).sum(dim=1)).cpu().numpy())
-        nll -= float((gold - torch.logsumexp(lg, dim=1)).sum())
+        nll -= float((gold - normaliser).sum())
     if was_training:
         model.train()
     all_ranks = np.concatenate(ranks)
