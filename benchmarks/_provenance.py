@@ -136,6 +136,20 @@ def generated_note() -> str:
     return f"Generated {_now()} by `{command()}` at commit {str(git.get('commit'))[:12]}{dirty}."
 
 
+def made(d: dict | None, name: str) -> str:
+    """Where a results entry came from: "`file`: <command> on <date>, commit <sha>" or legacy."""
+    p = (d or {}).get("provenance")
+    if not p:
+        return f"`{name}`: legacy (no recorded provenance; see `make bench`)"
+    git = p.get("git", {})
+    dirty = "+dirty" if git.get("dirty") else ""
+    return (
+        f"`{name}`: `{p['command']}`, {p['date_written']}, commit "
+        f"{str(git.get('commit'))[:10]}{dirty}, load {p['loadavg_start'][0]:.1f}→"
+        f"{p['loadavg_at_write'][0]:.1f}"
+    )
+
+
 def run_config(model: str, preset: str | None, options: dict[str, Any], estimator: Any) -> dict:
     """The full configuration of one run: registry model, preset, the options given on top of the
     preset, and the resolved model config and `TrainConfig` (``dataclasses.asdict``)."""

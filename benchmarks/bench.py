@@ -349,6 +349,11 @@ ENTRIES: dict[str, Entry] = {
         "aiohttp fsspec pyparsing psutil multidict yarl aiosignal frozenlist attrs "
         "aiohappyeyeballs propcache requests urllib3 idna charset_normalizer certifi",
     ),
+    "influence_report": Entry(
+        ("influence_report.md", "influence_auc.png"),
+        (f"{PY} {B}/influence_report.py",),
+        "the DeepInf report from the JSON files above (run after them)",
+    ),
     "popularity_speed": Entry(
         ("popularity_speed.json",),
         (f"{PY} {B}/popularity_speed.py",),
@@ -387,6 +392,15 @@ ENTRIES: dict[str, Entry] = {
         "MAPE (both families), MRR, A@5, A@10, 3 seeds; deephawkes Weibo (shipped split, ≤ 30 "
         "epochs), CED at T_o = 0.5 h and 1 h, time-ordered and random 70/15/15 (≤ 10 epochs: the "
         "2-core budget, not converged; DMT-LIC with min_user_count 2)",
+    ),
+    "popularity_report": Entry(
+        (
+            "popularity_report.md",
+            "popularity_msle_weibo_deephawkes_obs1h.png",
+            "popularity_msle_ced_weibo_rumor.png",
+        ),
+        (f"{PY} {B}/popularity_report.py",),
+        "the popularity report from the JSON files above (run after them)",
     ),
     # --- data ---------------------------------------------------------------------------------
     "dataset_cache": Entry(

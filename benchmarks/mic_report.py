@@ -16,25 +16,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-from _provenance import generated_note, write_atomic
+from _provenance import generated_note, made, write_atomic
 
 RESULTS = Path(__file__).parent / "results"
 VARIANTS = ("ic", "linmic", "cc", "mic")
 META = ("setting", "provenance")
-
-
-def made(d: dict | None, name: str) -> str:
-    """Where a results entry came from: "`file`: <command> on <date>, commit <sha>" or legacy."""
-    p = (d or {}).get("provenance")
-    if not p:
-        return f"`{name}`: legacy (no recorded provenance; see `make bench`)"
-    git = p.get("git", {})
-    dirty = "+dirty" if git.get("dirty") else ""
-    return (
-        f"`{name}`: `{p['command']}`, {p['date_written']}, commit "
-        f"{str(git.get('commit'))[:10]}{dirty}, load {p['loadavg_start'][0]:.1f}→"
-        f"{p['loadavg_at_write'][0]:.1f}"
-    )
 
 
 def fit_label(variant: str, entry: dict, v: dict) -> str:

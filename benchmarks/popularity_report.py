@@ -1,0 +1,156 @@
+"""One readable report of the popularity benchmarks (DMT-LIC issue) → ``results/popularity_report.md``
+and ``results/popularity_msle_<dataset>.png``: per dataset and cell (observation window × split
+order) the size metrics (MSLE / MAPE in the MMCAs/CasFT and CasFlow families) and activation
+metrics (MRR, A@5, A@10) of every row, mean ± std over seeds; the paper's claim — the multi-task
+model beats its single-task ablations on both levels — tested on the seeds both rows share; how
+much of the activation score is END; and the speed file. Reads the JSON files only:
+
+    .venv/bin/python benchmarks/popularity_report.py
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from _provenance import RESULTS, generated_note, load_json, made, write_atomic
+
+DATASETS = ("weibo_deephawkes_obs1h", "ced_weibo_rumor")
+SIZE = ("msle", "mape", "msle_casflow", "mape_casflow")
+ACTIVATION = ("mrr", "a@5", "a@10")
+
+
+def label(r: dict[str, Any]) -> str:
+    options = "".join(f"+{k}={v}" for k, v in sorted(r["options"].items()))
+    return r["model"] + options
+
+
+def by_cell(runs: list[dict]) -> dict[str, dict[str, dict[int, dict]]]:
+    """cell → row label → seed → run (the cell names the window, the split order and epochs)."""
+    out: dict[str, dict[str, dict[int, dict]]] = {}
+    for r in runs:
+        cell = f"T_o = {r['obs'] / 3600:g} h, {r['order']} split"
+        out.setdefault(cell, {}).setdefault(label(r), {})[r["seed"]] = r
+    return out
+
+
+def fmt(values: list[float]) -> str:
+    v = np.array(values)
+    return f"{v.mean():.4f} ± {v.std():.4f}"
+
+
+def table(rows: dict[str, dict[int, dict]], lines: list[str]) -> None:
+    lines += ["| row | seeds | epochs | " + " | ".join(SIZE + ACTIVATION) + " |",
+              "|---" * (3 + len(SIZE) + len(ACTIVATION)) + "|"]  # fmt: skip
+    for name, seeds in sorted(rows.items(), key=lambda kv: np.mean(
+            [r["metrics"].get("msle", np.inf) for r in kv[1].values()])):  # fmt: skip
+        runs = list(seeds.values())
+        cols = [fmt([r["metrics"][k] for r in runs]) if k in runs[0]["metrics"] else "—"
+                for k in SIZE + ACTIVATION]  # fmt: skip
+        epochs = runs[0]["max_epochs"] or "—"
+        lines.append(f"| {name} | {len(runs)} | {epochs} | " + " | ".join(cols) + " |")
+    lines.append("")
+
+
+def paired(rows: dict, a: str, b: str, metric: str, better: str) -> str | None:
+    """``a`` vs ``b`` on ``metric`` over the seeds both have: mean difference, wins of ``a``."""
+    ra = next((v for k, v in rows.items() if k.split("+")[0] == a), {})
+    rb = next((v for k, v in rows.items() if k.split("+")[0] == b), {})
+    seeds = sorted(set(ra) & set(rb))
+    if not seeds:
+        return None
+    d = np.array([ra[s]["metrics"][metric] - rb[s]["metrics"][metric] for s in seeds])
+    wins = int((d < 0).sum() if better == "min" else (d > 0).sum())
+    if len(seeds) < 2:
+        verdict = "one seed: no verdict yet"
+    elif abs(d.mean()) <= d.std():
+        verdict = "no difference beyond the seed spread"
+    else:
+        verdict = (
+            "multi-task better" if (d.mean() < 0) == (better == "min") else "single-task better"
+        )
+    return (f"{a} − {b} on {metric}: {d.mean():+.4f} ± {d.std():.4f} over seeds {seeds}; "
+            f"{a} better on {wins} of {len(seeds)} → **{verdict}**")  # fmt: skip
+
+
+def claims(rows: dict, lines: list[str]) -> None:
+    found = [paired(rows, "dmt_lic", "dmt_lic_size_only", "msle", "min"),
+             paired(rows, "dmt_lic", "dmt_lic_activation_only", "mrr", "max")]  # fmt: skip
+    found = [f for f in found if f]
+    if found:
+        lines += ["Claim (multi-task beats its single-task ablations):", ""]
+        lines += [f"- {f}" for f in found]
+        end = [r["metrics"]["n_cascades"] / r["metrics"]["activation_positions"]
+               for seeds in rows.values() for r in seeds.values()
+               if "activation_positions" in r["metrics"] and "n_cascades" in r["metrics"]]  # fmt: skip
+        if end:
+            lines.append(f"- END is the target of {100 * np.mean(end):.2f} % of the ranked "
+                         "positions (one per test cascade): an MRR at that level is END alone.")  # fmt: skip
+        lines.append("")
+
+
+def msle_plot(cells: dict[str, dict], path: Path, title: str) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = sorted({n for rows in cells.values() for n, s in rows.items()
+                    if "msle" in next(iter(s.values()))["metrics"]})  # fmt: skip
+    if not names:
+        return False
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(names) * len(cells) ** 0.5), 4))
+    width = 0.8 / len(cells)
+    x = np.arange(len(names))
+    for k, (cell, rows) in enumerate(sorted(cells.items())):
+        vals = [
+            [r["metrics"]["msle"] for r in rows[n].values()] if n in rows else [] for n in names
+        ]
+        mean = [np.mean(v) if v else np.nan for v in vals]
+        std = [np.std(v) if v else 0.0 for v in vals]
+        ax.bar(x + (k - (len(cells) - 1) / 2) * width, mean, width, yerr=std, capsize=2,
+               label=cell)  # fmt: skip
+    ax.set_xticks(x, [n.split("+")[0] for n in names], rotation=40, ha="right")
+    ax.set(ylabel="test MSLE (log2), lower is better", title=title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def speed(doc: dict[str, Any], lines: list[str]) -> None:
+    lines += ["## Speed on CED (T_o = 1 h, time-ordered split)", ""]
+    if not doc:
+        lines += ["Not measured yet (`make bench NAME=popularity_speed`).", ""]
+        return
+    lines += [made(doc, "popularity_speed.json"), "", "| row | s / epoch (median) | peak RSS MB | "
+              "parameters |", "|---|---|---|---|"]  # fmt: skip
+    for name, r in doc["rows"].items():
+        lines.append(f"| {name} | {r['median_epoch_seconds']} | {r['peak_rss_mb']:.0f} | "
+                     f"{r['parameters']:,} |")  # fmt: skip
+    lines.append("")
+
+
+def main() -> None:
+    lines = ["# Popularity (DMT-LIC, paper 000) benchmarks", "", generated_note(), ""]
+    for data in DATASETS:
+        doc = load_json(RESULTS / f"popularity_{data}.json")
+        if not doc:
+            continue
+        cells = by_cell([r for r in doc["runs"] if "provenance" in r])
+        lines += [f"## {data}", "", made(doc, f"popularity_{data}.json"), ""]
+        plot = RESULTS / f"popularity_msle_{data}.png"
+        if msle_plot(cells, plot, data):
+            lines += [f"![test MSLE per row]({plot.name})", ""]
+        for cell, rows in sorted(cells.items()):
+            lines += [f"### {cell}", ""]
+            table(rows, lines)
+            claims(rows, lines)
+    speed(load_json(RESULTS / "popularity_speed.json"), lines)
+    write_atomic(RESULTS / "popularity_report.md", "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
