@@ -1,0 +1,121 @@
+"""An offline text encoder for any language, Chinese included: character n-gram TF-IDF reduced by
+a seeded truncated SVD, learned on the training texts only (MMCAs' text path when no pretrained
+encoder is available; Chinese needs no word segmentation at the character level).
+
+``fit(texts)``: the character 1- and 2-grams (``ngram_range``) seen in at least ``min_df``
+training texts, at most ``max_features`` of them (most frequent first); idf = ln((1 + n) /
+(1 + df)) + 1; a text's vector = L2-normalised (1 + ln tf) · idf over that vocabulary (0 for an
+empty text or one with no known n-gram); ``transform`` projects it on the top ``dim`` right
+singular vectors of the training matrix. ``save`` / ``load`` write the vocabulary, idf and
+projection as JSON + ``.npy`` (no pickle); ``state_hash`` identifies the fitted state for
+`features.cache`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.utils.extmath import randomized_svd
+
+from cascadekit.data.atomic import atomic_file
+from cascadekit.features.cache import content_hash
+
+
+@dataclass(frozen=True)
+class TextEncoderConfig:
+    dim: int = 64
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 2
+    max_features: int = 50_000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        lo, hi = self.ngram_range
+        if not 1 <= lo <= hi:
+            raise ValueError(f"ngram_range must be 1 <= low <= high, got {self.ngram_range}")
+        if min(self.dim, self.min_df, self.max_features) < 1:
+            raise ValueError("dim, min_df and max_features must be >= 1")
+
+
+class CharNgramTextEncoder:
+    """See the module docstring: ``CharNgramTextEncoder(config).fit(train_texts).transform(texts)``."""
+
+    def __init__(self, config: TextEncoderConfig | None = None) -> None:
+        self.config = config or TextEncoderConfig()
+        self.vocabulary: list[str] = []
+        self.idf = np.zeros(0)
+        self.components = np.zeros((0, 0))
+
+    def _counter(self, vocabulary: list[str] | None = None) -> CountVectorizer:
+        c = self.config
+        return CountVectorizer(analyzer="char", ngram_range=tuple(c.ngram_range), lowercase=True,
+                               min_df=c.min_df if vocabulary is None else 1,
+                               max_features=c.max_features if vocabulary is None else None,
+                               vocabulary=vocabulary)  # fmt: skip
+
+    def _weighted(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        x = counts.astype(np.float64).tocsr()
+        x.data = 1.0 + np.log(x.data)
+        x = x.multiply(self.idf[None, :]).tocsr()
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        return sp.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ x
+
+    def fit(self, texts: Sequence[str]) -> CharNgramTextEncoder:
+        if len(texts) < 2:
+            raise ValueError("the text encoder needs at least 2 training texts")
+        counter = self._counter()
+        try:
+            counts = counter.fit_transform([str(t) for t in texts])
+        except ValueError as e:  # no n-gram reaches min_df
+            raise ValueError(f"no character n-gram occurs in {self.config.min_df} training "
+                             "texts: too few or too short texts for this min_df") from e  # fmt: skip
+        names = counter.get_feature_names_out()
+        self.vocabulary = [str(v) for v in names]
+        df = np.bincount(counts.nonzero()[1], minlength=len(names))
+        n = counts.shape[0]
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        k = min(self.config.dim, min(counts.shape) - 1) or 1
+        _, _, vt = randomized_svd(self._weighted(counts), k, random_state=self.config.seed)
+        self.components = np.zeros((self.config.dim, len(names)))
+        self.components[: len(vt)] = vt  # fewer texts than dim: the extra columns stay 0
+        return self
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Shapes: → (len(texts), dim) float32."""
+        if not self.vocabulary:
+            raise ValueError("fit the text encoder first")
+        counts = self._counter(self.vocabulary).transform([str(t) for t in texts])
+        return np.asarray(self._weighted(counts) @ self.components.T, dtype=np.float32)
+
+    def state_hash(self) -> str:
+        return content_hash([json.dumps(asdict(self.config)), *self.vocabulary,
+                             self.idf, self.components])  # fmt: skip
+
+    def save(self, folder: str | Path) -> Path:
+        """Into ``folder`` (created), each file written atomically; returns the folder."""
+        folder = Path(folder)
+        state = {"config": asdict(self.config), "vocabulary": self.vocabulary}
+        with atomic_file(folder / "text_encoder.json", overwrite=True) as tmp:
+            tmp.write_text(json.dumps(state, ensure_ascii=False))
+        for name, array in (("idf", self.idf), ("components", self.components)):
+            with atomic_file(folder / f"text_encoder_{name}.npy", overwrite=True) as tmp:
+                with open(tmp, "wb") as f:
+                    np.save(f, array, allow_pickle=False)
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> CharNgramTextEncoder:
+        folder = Path(folder)
+        state = json.loads((folder / "text_encoder.json").read_text())
+        config = state["config"]
+        enc = cls(TextEncoderConfig(**{**config, "ngram_range": tuple(config["ngram_range"])}))
+        enc.vocabulary = list(state["vocabulary"])
+        enc.idf = np.load(folder / "text_encoder_idf.npy", allow_pickle=False)
+        enc.components = np.load(folder / "text_encoder_components.npy", allow_pickle=False)
+        return enc
