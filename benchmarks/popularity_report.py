@@ -35,6 +35,16 @@ def by_cell(runs: list[dict]) -> dict[str, dict[str, dict[int, dict]]]:
     return out
 
 
+def filters(rows: dict[str, dict[int, dict]]) -> str:
+    """What the window and filters kept, from any run of the cell (they share the split)."""
+    split = next(iter(next(iter(rows.values())).values()))["split"]
+    window = split.get("window", {})
+    dropped = ", ".join(f"{k.removeprefix('dropped_')} {v:,}" for k, v in window.items()
+                        if k.startswith("dropped_") or k.endswith("_without_time"))  # fmt: skip
+    return (f"Cascades: {window.get('input_cascades', '?'):,} in, {window.get('kept_cascades', '?'):,}"
+            f" kept (dropped: {dropped}); train / valid / test {split['sizes']}.")  # fmt: skip
+
+
 def fmt(values: list[float]) -> str:
     v = np.array(values)
     return f"{v.mean():.4f} ± {v.std():.4f}"
@@ -145,7 +155,7 @@ def main() -> None:
         if msle_plot(cells, plot, data):
             lines += [f"![test MSLE per row]({plot.name})", ""]
         for cell, rows in sorted(cells.items()):
-            lines += [f"### {cell}", ""]
+            lines += [f"### {cell}", "", filters(rows), ""]
             table(rows, lines)
             claims(rows, lines)
     speed(load_json(RESULTS / "popularity_speed.json"), lines)
