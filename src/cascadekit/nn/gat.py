@@ -95,8 +95,9 @@ class DenseGraphAttention(nn.Module):
         flat = self.weight.permute(1, 0, 2).reshape(-1, heads * f_out)
         h = torch.matmul(x, flat).view(b, n, heads, f_out).transpose(1, 2)  # (B, H, n, F_out)
         scored = torch.tanh(h) if self.tanh_scores else h
-        src = (scored * self.att_src[:, None, :]).sum(-1)  # (B, H, n): p · h_i
-        dst = (scored * self.att_dst[:, None, :]).sum(-1)  # (B, H, n): q · h_j
+        # both scores in one batched product: (B, H, n, F_out) @ (H, F_out, 2)
+        pq = torch.matmul(scored, torch.stack([self.att_src, self.att_dst], dim=-1)[None])
+        src, dst = pq[..., 0], pq[..., 1]  # (B, H, n): p · h_i and q · h_j
         eye = torch.eye(n, dtype=torch.bool, device=x.device)
         allowed = (adj != 0) | eye
         if mask is not None:
