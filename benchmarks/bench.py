@@ -341,7 +341,10 @@ ENTRIES: dict[str, Entry] = {
     ),
     "deepinf_gat_vs_pyg": Entry(
         ("deepinf_gat_vs_pyg.json",),
-        (f"PYTHONPATH=/tmp/pyg {PY} {B}/deepinf_gat_vs_pyg.py",),
+        (
+            f"PYTHONPATH=/tmp/pyg {PY} {B}/deepinf_gat_vs_pyg.py --epochs 10 --set batch_size=256 "
+            "--set optimizer=adam --set lr=0.001 --set weight_decay=0",
+        ),
         "DeepInf-GAT epoch time and test AUC, our dense layers vs PyG GATConv, same instances "
         "(MelCup17), seed and training",
         quiet=True,

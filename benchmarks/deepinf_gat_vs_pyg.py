@@ -7,7 +7,8 @@ Both networks share everything but the attention layers: the input layer (`model
 EgoInput`: flags, instance-normalised DeepWalk, vertex features), 8×16, 8×16, 1×2 heads, ELU and
 dropout 0.2 between layers, self loops, the ego's log-probabilities; and the training (the
 ``paper`` preset: Adagrad 0.1, weight decay 5e-4, batch 1024, class-balanced NLL, selection on
-validation AUC), through the same estimator (`models.deepinf.DeepInfGAT`, whose network the PyG
+validation AUC; ``--set key=value`` changes it for both, e.g. the results table's batches of 256
+and Adam 1e-3, with which both learn within a few epochs), through the same estimator (`models.deepinf.DeepInfGAT`, whose network the PyG
 variant replaces). Same instances (MelCup17, the influence task's default build and random split,
 seed 0), same seed, alternating epochs are not needed: each model trains ``--epochs`` epochs in
 turn in one process, one thread. Reported: seconds per epoch (median), per training step, test
@@ -18,7 +19,8 @@ PyG is not a dependency of cascadekit; install it beside the virtualenv first:
     .venv/bin/pip install --target /tmp/pyg --no-deps torch_geometric==2.8.1 xxhash aiohttp \\
         fsspec pyparsing psutil multidict yarl aiosignal frozenlist attrs aiohappyeyeballs \\
         propcache requests urllib3 idna charset_normalizer certifi
-    PYTHONPATH=/tmp/pyg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/deepinf_gat_vs_pyg.py
+    PYTHONPATH=/tmp/pyg OMP_NUM_THREADS=1 .venv/bin/python benchmarks/deepinf_gat_vs_pyg.py \
+        --epochs 10 --set batch_size=256 --set optimizer=adam --set lr=0.001 --set weight_decay=0
 
 Writes ``benchmarks/results/deepinf_gat_vs_pyg.json``.
 """
@@ -37,6 +39,7 @@ from _provenance import RESULTS, write_json
 from torch import nn
 
 from cascadekit import registry
+from cascadekit.cli import parse_options
 from cascadekit.models.deepinf import N_CLASSES, DeepInfGAT, EgoBatch, EgoInput, EgoNet
 from cascadekit.pipeline import load_bundle
 
@@ -79,10 +82,12 @@ class PygDeepInfGAT(DeepInfGAT):
         return PygGATNet(meta, self.config)
 
 
-def train(cls: type, split: Any, task: Any, epochs: int, seed: int) -> dict[str, Any]:
+def train(
+    cls: type, split: Any, task: Any, epochs: int, seed: int, options: dict[str, Any]
+) -> dict[str, Any]:
     spec = registry.model("deepinf_gat")
-    est = spec.create("paper", {"max_epochs": epochs, "patience": epochs, "seed": seed,
-                                "progress": False})  # fmt: skip
+    est = spec.create("paper", {**options, "max_epochs": epochs, "patience": epochs,
+                                "seed": seed, "progress": False})  # fmt: skip
     est = cls(est.config, est.train_config)
     t0 = time.perf_counter()
     est.fit(split.train, split.valid, validator=task.validator(), monitor=task.monitor)
@@ -108,18 +113,21 @@ def main() -> None:
     ap.add_argument("--data", default="melcup17_darwin_twitter_influence")
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--set", dest="model_set", action="append", default=[],
+                    help="model / training option key=value for both")  # fmt: skip
     ap.add_argument("--out", type=Path, default=RESULTS / "deepinf_gat_vs_pyg.json")
     args = ap.parse_args()
+    options = parse_options(args.model_set)
     import torch_geometric  # fail before any work when PyG is absent
 
     torch.set_num_threads(1)
     task = registry.task("influence", {})
     split = task.build(load_bundle(args.data), args.seed)
-    runs = {name: train(cls, split, task, args.epochs, args.seed)
+    runs = {name: train(cls, split, task, args.epochs, args.seed, options)
             for name, cls in (("ours_dense", DeepInfGAT), ("pyg_gatconv", PygDeepInfGAT))}  # fmt: skip
     ratio = runs["pyg_gatconv"]["median_epoch_seconds"] / runs["ours_dense"]["median_epoch_seconds"]
     write_json(args.out, {
-        "data": args.data, "seed": args.seed, "epochs": args.epochs,
+        "data": args.data, "seed": args.seed, "epochs": args.epochs, "options": options,
         "instances": split.info["sizes"], "torch_geometric": torch_geometric.__version__,
         "runs": runs, "epoch_time_ratio_pyg_over_ours": round(ratio, 2),
         "auc_difference_ours_minus_pyg": round(
