@@ -40,26 +40,17 @@ from torch import nn
 
 from cascadekit import registry
 from cascadekit.cli import parse_options
-from cascadekit.models.deepinf import N_CLASSES, DeepInfGAT, EgoBatch, EgoInput, EgoNet
+from cascadekit.models.deepinf import DeepInfGAT, DeepInfGATNet, EgoBatch
 from cascadekit.pipeline import load_bundle
 
 
-class PygGATNet(EgoNet):
-    """`DeepInfGATNet`'s architecture with ``torch_geometric.nn.GATConv`` layers."""
+class PygGATNet(DeepInfGATNet):
+    """`DeepInfGATNet` with ``torch_geometric.nn.GATConv`` attention layers."""
 
-    def __init__(self, meta: dict[str, Any], config: Any) -> None:
+    def _layer(self, f_in: int, f_out: int, heads: int, *, concat: bool) -> nn.Module:
         from torch_geometric.nn import GATConv
 
-        super().__init__(meta)
-        self.config = config
-        self.input = EgoInput(config, meta["embedding_dim"], meta["n_vertex_features"])
-        widths = (*config.hidden_units, N_CLASSES)
-        self.layers = nn.ModuleList()
-        f_in = self.input.width
-        for i, (f_out, heads) in enumerate(zip(widths, config.heads, strict=True)):
-            last = i == len(widths) - 1
-            self.layers.append(GATConv(f_in, f_out, heads=heads, concat=not last))
-            f_in = f_out if last else f_out * heads
+        return GATConv(f_in, f_out, heads=heads, concat=concat)
 
     def forward(self, batch: EgoBatch) -> torch.Tensor:
         """Shapes: → (B, 2) log-probabilities at the ego (the last vertex)."""

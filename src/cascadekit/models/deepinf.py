@@ -229,12 +229,15 @@ class DeepInfGATNet(EgoNet):
         f_in = self.input.width
         for i, (f_out, heads) in enumerate(zip(widths, config.heads, strict=True)):
             last = i == len(widths) - 1
-            layer = DenseGraphAttention(
-                f_in, f_out, heads, concat=not last, attention_dropout=config.attention_dropout,
-                tanh_scores=config.tanh_scores,
-            )  # fmt: skip
-            self.layers.append(layer)
-            f_in = layer.output_width
+            self.layers.append(self._layer(f_in, f_out, heads, concat=not last))
+            f_in = f_out * heads if not last else f_out
+
+    def _layer(self, f_in: int, f_out: int, heads: int, *, concat: bool) -> nn.Module:
+        """One attention layer (heads concatenated, or averaged in the output layer)."""
+        c = self.config
+        return DenseGraphAttention(f_in, f_out, heads, concat=concat,
+                                   attention_dropout=c.attention_dropout,
+                                   tanh_scores=c.tanh_scores)  # fmt: skip
 
     def _encode(self, batch: EgoBatch, keep: int | None = None) -> tuple[torch.Tensor, Any]:
         """Every vertex's output (B, n, 2) and the attention (B, H, n, n) of layer ``keep``."""
