@@ -36,7 +36,7 @@ SOURCES = {
 
 
 def repost(uid: str, mid: str, parent: str, date: str) -> dict:
-    return {"kids": [], "uid": uid, "parent": parent, "text": "", "mid": mid, "date": date}
+    return {"kids": [], "uid": uid, "parent": parent, "text": f"转{mid}", "mid": mid, "date": date}
 
 
 REPOSTS = {
@@ -89,6 +89,9 @@ def test_tiny_tar_exact(tmp_path: Path) -> None:
     assert b.info["repost_events"] == 7 and cs.meta["likes"].tolist() == [7, 0]
     c = b.content
     assert c.texts == {"1_m1_100": "源", "2_m2_500": "二"}
+    # each adoption's own post: the root's source text, then each kept repost's (b, a, d; the
+    # repeated user's "c" and the root user's "e" are dropped)
+    assert cs.events["text"].tolist() == ["源", "转b", "转a", "转d", "二", "转y", "转x"]
     assert c.profiles["followers"][0] == 1096 and np.isnan(c.profiles["followers"][1:]).all()
     assert c.profiles["verified"][0] == 0.0 and c.profiles["gender"].tolist()[:2] == ["f", ""]
     assert c.post_fields["has_url"].tolist() == [False, True]
@@ -171,6 +174,7 @@ def test_real_round_trip(mirror: Path, tmp_path: Path) -> None:
     for col in ("users", "offsets", "times", "parents", "root_times"):
         np.testing.assert_array_equal(getattr(back.cascades, col), getattr(b.cascades, col))
     assert back.cascades.vocab == b.cascades.vocab and back.content.texts == b.content.texts
+    assert back.cascades.events["text"].tolist() == b.cascades.events["text"].tolist()
     for k, v in b.content.profiles.items():
         np.testing.assert_array_equal(back.content.profiles[k], v)
     np.testing.assert_array_equal(back.cascades.meta["label"], b.cascades.meta["label"])

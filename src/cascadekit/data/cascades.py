@@ -10,6 +10,8 @@ Layout (C cascades, N adoptions in all)::
     ids      (C,)   str     cascade identifiers (raw, as in the source)
     root_times (C,) float64 publication time of the root post, or None
     meta     dict name -> (C,) array of per-cascade values (labels, split tags, ...)
+    events   dict name -> (N,) array of per-adoption values (the repost's text, ...), row-aligned
+             with ``users``: every slice, prefix and concatenation keeps them aligned
 
 Every view (sequences, trees, flat event logs) is computed from these arrays; slicing by cascade
 copies only the selected rows.
@@ -82,6 +84,7 @@ class CascadeSet:
         root_times: np.ndarray | None = None,
         meta: dict[str, np.ndarray] | None = None,
         attrs: dict[str, Any] | None = None,
+        events: dict[str, np.ndarray] | None = None,
     ) -> None:
         self.users = _as_int(users)
         self.offsets = _as_int(offsets)
@@ -96,6 +99,7 @@ class CascadeSet:
         )
         self.root_times = None if root_times is None else np.asarray(root_times, dtype=np.float64)
         self.meta = {k: np.asarray(v) for k, v in (meta or {}).items()}
+        self.events = {k: np.asarray(v) for k, v in (events or {}).items()}
         self.attrs = dict(attrs or {})
         self._validate()
 
@@ -116,6 +120,9 @@ class CascadeSet:
         for k, v in self.meta.items():
             if len(v) != n_c:
                 raise ValueError(f"meta[{k!r}] has {len(v)} entries for {n_c} cascades")
+        for k, v in self.events.items():
+            if len(v) != n:
+                raise ValueError(f"events[{k!r}] has {len(v)} rows, users has {n}")
         if n and (self.users.min() < 0 or self.users.max() >= len(self.vocab)):
             raise ValueError("user indices must lie in [0, len(vocab))")
 
@@ -239,6 +246,7 @@ class CascadeSet:
             root_times=None if self.root_times is None else self.root_times[idx],
             meta={k: v[idx] for k, v in self.meta.items()},
             attrs=self.attrs,
+            events={k: v[rows] for k, v in self.events.items()},
         )
 
     def filter_length(self, min_len: int = 0, max_len: int | None = None) -> CascadeSet:
@@ -283,6 +291,7 @@ class CascadeSet:
             root_times=self.root_times,
             meta=self.meta,
             attrs=self.attrs,
+            events={k: v[keep] for k, v in self.events.items()},
         )
 
     @staticmethod
@@ -296,6 +305,7 @@ class CascadeSet:
         has_p = all(p.parents is not None for p in parts)
         has_r = all(p.root_times is not None for p in parts)
         meta_keys = set.intersection(*(set(p.meta) for p in parts))
+        event_keys = set.intersection(*(set(p.events) for p in parts))
         for p in parts:
             remap = vocab.encode(p.vocab.tokens) if p.vocab is not parts[0].vocab else None
             users.append(p.users if remap is None else remap[p.users])
@@ -318,6 +328,7 @@ class CascadeSet:
             root_times=np.concatenate(roots) if has_r else None,
             meta={k: np.concatenate([p.meta[k] for p in parts]) for k in sorted(meta_keys)},
             attrs=parts[0].attrs,
+            events={k: np.concatenate([p.events[k] for p in parts]) for k in sorted(event_keys)},
         )
 
     # ------------------------------------------------------------------ other views
@@ -381,7 +392,10 @@ class CascadeSet:
             "root_times": None if self.root_times is None else self.root_times.tolist(),
             "meta": {k: encode_column(v) for k, v in self.meta.items()},
             "attrs": self.attrs,
+            "events": sorted(self.events),
         }
+        for k, v in self.events.items():  # per-adoption columns are Parquet columns
+            cols[f"event:{k}"] = pa.array(v.tolist() if v.dtype == object else v)
         table = pa.table(cols).replace_schema_metadata({"cascadekit": json.dumps(meta)})
         pq.write_table(table, str(path))
 
@@ -408,6 +422,7 @@ class CascadeSet:
             root_times=None if meta["root_times"] is None else np.asarray(meta["root_times"]),
             meta={k: decode_column(v) for k, v in meta["meta"].items()},
             attrs=meta["attrs"],
+            events={k: _event_column(table.column(f"event:{k}")) for k in meta.get("events", [])},
         )
 
 
@@ -418,6 +433,15 @@ def encode_column(v: np.ndarray) -> dict[str, Any]:
     if v.dtype.kind == "f":  # JSON has no NaN; keep them exactly
         values = [None if x != x else x for x in values]
     return {"dtype": kind, "values": values}
+
+
+def _event_column(column: Any) -> np.ndarray:
+    """A Parquet column back as the array it was: strings as an object array."""
+    import pyarrow as pa
+
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return np.asarray(column.to_pylist(), dtype=object)
+    return column.to_numpy()
 
 
 def decode_column(d: dict[str, Any]) -> np.ndarray:

@@ -25,7 +25,9 @@ timezone. Repairs and oddities, all counted in the report:
 * ``source_profile_empty``: source posts with ``"user": "empty"`` (no profile; their ``time`` is
   a string such as ``"Mon May 27 12:07:05 +0800 2013"``).
 
-``parents`` are positions within the cascade: empty ``parent`` → 0 (the root). Counting: the
+``parents`` are positions within the cascade: empty ``parent`` → 0 (the root). Each adoption's
+post text is ``cascades.events["text"]`` (the source post's for the root, the repost's own
+comment for a repost, "" where it has none), row-aligned with the users. Counting: the
 dataset's 1,275,180 repost events are ``info["repost_events"]``; ``cascades.n_events`` adds the
 3,387 roots and subtracts the repeated users dropped. ``content.profiles`` covers the whole user
 vocabulary (posters only have profiles: NaN / "" elsewhere).
@@ -153,9 +155,10 @@ def _beijing_year(t: float) -> int:
 
 
 def _cascade(
-    where: str, root_uid: str, post_time: float, reposts: Any, report: ReadReport
-) -> tuple[list[str], list[float], list[int]]:
-    """Users, times and parents (positions) of one cascade, root first."""
+    where: str, root_uid: str, post_time: float, reposts: Any, report: ReadReport,
+    root_text: str,
+) -> tuple[list[str], list[float], list[int], list[str]]:  # fmt: skip
+    """Users, times, parents (positions) and post texts of one cascade, root first."""
     if not isinstance(reposts, list):
         raise FormatError(where, None, "a JSON list of reposts", type(reposts).__name__)
     rows = []
@@ -170,17 +173,18 @@ def _cascade(
                 str(r["uid"]),
                 str(r["mid"]),
                 str(r["parent"]),
+                str(r.get("text") or ""),
             )
         )
     # the files list reposts newest first, so equal times are taken in reverse file order
     rows.reverse()
     rows.sort(key=lambda x: x[0])
     report.add("repost_before_source", sum(t < post_time for t, *_ in rows))
-    all_mids = {mid for _, _, mid, _ in rows}
-    users, times, parents = [root_uid], [post_time], [-1]
+    all_mids = {mid for _, _, mid, _, _ in rows}
+    users, times, parents, texts = [root_uid], [post_time], [-1], [root_text]
     first_pos = {root_uid: 0}  # user → position of first adoption
     pos_of_mid: dict[str, int] = {}
-    for t, uid, mid, parent in rows:
+    for t, uid, mid, parent, text in rows:
         if parent == "":
             p = 0
         else:
@@ -199,7 +203,8 @@ def _cascade(
         users.append(uid)
         times.append(t)
         parents.append(p)
-    return users, times, parents
+        texts.append(text)
+    return users, times, parents, texts
 
 
 def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
@@ -242,7 +247,7 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
         stems = stems[:limit]
 
     vocab = Vocabulary()
-    seqs, time_cols, parent_cols, root_times = [], [], [], []
+    seqs, time_cols, parent_cols, root_times, post_texts = [], [], [], [], []
     post: dict[str, list[Any]] = {k: [] for k in ("label", "reposts", "comments", "likes", "pics")}
     extra: dict[str, list[Any]] = {"has_url": [], "source": []}
     texts: dict[str, str] = {}
@@ -258,13 +263,14 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
         label, rname, rdata = reposts[stem]
         rlist = _load(f"{path}:{rname}", rdata)
         n_reposts += len(rlist) if isinstance(rlist, list) else 0
-        users, times, parents = _cascade(
-            f"{path}:{rname}", stem.split("_", 2)[2], t0, rlist, report
+        users, times, parents, row_texts = _cascade(
+            f"{path}:{rname}", stem.split("_", 2)[2], t0, rlist, report, str(src["text"])
         )
         idx = vocab.encode(users)
         seqs.append(idx)
         time_cols.append(times)
         parent_cols.append(parents)
+        post_texts.extend(row_texts)
         root_times.append(t0)
         texts[stem] = str(src["text"])
         post["label"].append(label)
@@ -302,6 +308,7 @@ def read_ced(path: str | Path, *, limit: int | None = None) -> DatasetBundle:
         root_times=np.asarray(root_times),
         meta=meta,
         attrs={"name": "ced_weibo_rumor", "time_unit": "s"},
+        events={"text": np.asarray(post_texts, dtype=object)},
     )
     content = Content(
         cascade_ids=list(stems),
