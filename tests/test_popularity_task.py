@@ -320,3 +320,13 @@ def test_the_run_report_draws_the_popularity_figures(tmp_path: Path) -> None:
     names = {p.name for p in report_run(run)}
     assert {"popularity.png", "popularity_scatter.png", "popularity_error_by_size.png",
             "popularity_time_decay.png", "report.html"} <= names  # fmt: skip
+
+
+def test_observed_prefixes_keep_the_per_adoption_columns() -> None:
+    bundle = pipeline.load_bundle("synthetic_multimodal", 0, {"n_cascades": 120, "n_users": 900})
+    split = registry.task("popularity", {"obs": 1800.0, "order": "time"}).build(bundle, 0)
+    part = split.train
+    assert len(part.events["text"]) == part.n_events  # cut with the adoptions
+    roots = part.events["text"][part.offsets[:-1]]
+    assert roots.tolist() == [bundle.content.text(i) for i in part.ids]
+    assert set(part.events["text"][part.positions > 0]) == {""}

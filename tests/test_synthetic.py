@@ -144,3 +144,29 @@ def test_synthetic_bundle_is_seeded() -> None:
     n = len(a.cascades)
     assert [len(p) for p in parts] == np.diff([0, round(0.8 * n), round(0.9 * n), n]).tolist()
     assert sorted(np.concatenate(parts).tolist()) == list(range(len(a.cascades)))
+
+
+@pytest.mark.parametrize("driver", ["text", "profile"])
+def test_the_planted_modality_alone_tells_the_growth(driver: str) -> None:
+    from cascadekit.simulate.synthetic import HOT_WORDS, synthetic_multimodal
+
+    b = synthetic_multimodal(300, 1200, driver=driver, seed=3)
+    c, content = b.cascades, b.content
+    k = c.meta["k"]
+    observed = (c.times - np.repeat(c.root_times, c.lengths) < 1800.0).reshape(-1)
+    n_obs = np.add.reduceat(observed.astype(int), c.offsets[:-1])
+    np.testing.assert_array_equal(c.lengths - n_obs, np.round(n_obs * k))  # label = n · k
+    assert c.users[c.offsets[:-1]].tolist() == list(range(300))  # user i posts cascade i
+    hot = np.array([sum(w in HOT_WORDS for w in content.text(i).split()) for i in c.ids])
+    followers = np.log(content.profiles["followers"][:300])
+    fast = k > 1
+    if driver == "text":
+        assert (hot[fast] == 4).all() and (hot[~fast] == 0).all()
+        assert abs(followers[fast].mean() - followers[~fast].mean()) < 0.5
+    else:
+        assert followers[fast].min() > followers[~fast].max() - 1.5
+        assert abs(hot[fast].mean() - hot[~fast].mean()) < 0.5
+    root_text = c.events["text"][c.offsets[:-1]]
+    assert root_text.tolist() == [content.text(i) for i in c.ids]
+    again = synthetic_multimodal(300, 1200, driver=driver, seed=3)
+    np.testing.assert_array_equal(again.cascades.users, c.users)

@@ -7,6 +7,7 @@ import numpy as np
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
+from cascadekit.data.content import Content
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.report import ReadReport
 from cascadekit.data.splits import random_partition
@@ -278,9 +279,95 @@ def synthetic_popularity(
     return DatasetBundle("synthetic_popularity", cascades=cascades, info=info)
 
 
+# words of the planted-modality texts: "hot" texts drive a fast-growing cascade when text drives
+HOT_WORDS = ("突发", "爆炸", "紧急", "breaking", "urgent", "快转")
+COLD_WORDS = ("天气", "早餐", "散步", "weather", "coffee", "周末")
+
+
+def synthetic_multimodal(
+    n_cascades: int = 600,
+    n_users: int = 3000,
+    *,
+    driver: str = "text",
+    obs: float = 1800.0,
+    horizon: float = 86400.0,
+    seed: int = 0,
+) -> DatasetBundle:
+    """Seeded cascades with a source text and a poster profile where one modality, ``driver``,
+    decides how fast a cascade grows: the planted-modality problem of MMCAs (paper 003).
+
+    Cascade i is posted by user i (posters are distinct; reposters are drawn ∝ rank^−0.8 from the
+    other users) at 2016-06-01 00:00 Beijing time + i · 1800 s. It has n = min(9 + Geometric(1/20),
+    200) adoptions uniform in [0, ``obs``) (the root at 0), then round(n · k) uniform in [obs,
+    horizon) — the label —, k ∈ {0.5, 2} with probability 1/2 each. The observed dynamics tell
+    n, never k:
+    * ``driver="text"``: the source text is four words drawn from `HOT_WORDS` when k = 2, from
+      `COLD_WORDS` when k = 0.5; the poster's followers ~ LogNormal(7, 1.5) whatever k;
+    * ``driver="profile"``: followers ~ LogNormal(9.5, 0.5) when k = 2, LogNormal(5, 0.5) when
+      k = 0.5; the text is four words drawn from both lists whatever k.
+    Content: ``texts`` (source posts), ``profiles`` ``followers``, ``friends`` (~ LogNormal(5, 1),
+    independent) and ``verified_type`` (−1 or 0, independent) over every user (NaN / −1 for users
+    who never post); ``cascades.events["text"]`` is each adoption's post (the source text at the
+    root, "" for the reposts). ``meta["k"]`` records k.
+    """
+    if driver not in ("text", "profile"):
+        raise ValueError(f"driver must be 'text' or 'profile', got {driver!r}")
+    if n_users < n_cascades + 650:
+        raise ValueError("n_users must be >= n_cascades + 650 (distinct posters, then reposters)")
+    rng = np.random.default_rng(seed)
+    pool = np.arange(n_cascades, n_users)
+    weight = np.arange(1, len(pool) + 1, dtype=np.float64) ** -0.8
+    weight /= weight.sum()
+    start = 1464710400.0 + 1800.0 * np.arange(n_cascades)
+    observed = np.minimum(9 + rng.geometric(1 / 20, n_cascades), 200)
+    k = rng.choice([0.5, 2.0], n_cascades)
+    fast = k > 1
+    if driver == "text":
+        words = [rng.choice(HOT_WORDS if f else COLD_WORDS, 4) for f in fast]
+        followers = rng.lognormal(7.0, 1.5, n_cascades)
+    else:
+        words = [rng.choice(HOT_WORDS + COLD_WORDS, 4) for _ in fast]
+        followers = np.where(fast, rng.lognormal(9.5, 0.5, n_cascades),
+                             rng.lognormal(5.0, 0.5, n_cascades))  # fmt: skip
+    texts = [" ".join(w) for w in words]
+    users, times, parents, post_texts = [], [], [], []
+    for i, (n, kk) in enumerate(zip(observed, k, strict=True)):
+        label = int(round(n * kk))
+        rel = np.concatenate([[0.0], np.sort(rng.uniform(0, obs, n - 1)),
+                              np.sort(rng.uniform(obs, horizon, label))])  # fmt: skip
+        size = len(rel)
+        users.append(np.concatenate([[i], rng.choice(pool, size - 1, replace=False, p=weight)]))
+        times.append(start[i] + rel)
+        parent = np.floor(rng.random(size) * np.arange(size)).astype(np.int64)
+        parent[0] = -1
+        parents.append(parent)
+        post_texts += [texts[i]] + [""] * (size - 1)
+    profiles = {
+        "followers": np.concatenate([followers, np.full(n_users - n_cascades, np.nan)]),
+        "friends": np.concatenate(
+            [rng.lognormal(5.0, 1.0, n_cascades), np.full(n_users - n_cascades, np.nan)]
+        ),  # fmt: skip
+        "verified_type": np.concatenate(
+            [rng.choice([-1.0, 0.0], n_cascades), np.full(n_users - n_cascades, -1.0)]
+        ),  # fmt: skip
+    }
+    ids = [f"c{i}" for i in range(n_cascades)]
+    cascades = CascadeSet.from_sequences(
+        users, Vocabulary.range(n_users), times=times, parents=parents, ids=ids,
+        root_times=start, meta={"k": k}, events={"text": np.asarray(post_texts, dtype=object)},
+        attrs={"name": "synthetic_multimodal", "time_unit": "s"},
+    )  # fmt: skip
+    content = Content(cascade_ids=ids, texts=dict(zip(ids, texts, strict=True)), profiles=profiles)
+    info = {"generator": "synthetic_multimodal", "driver": driver, "n_cascades": n_cascades,
+            "n_users": n_users, "obs": obs, "horizon": horizon, "seed": seed,
+            "label": f"round(n_observed * k), k in {{0.5, 2}} set by the {driver}"}  # fmt: skip
+    return DatasetBundle("synthetic_multimodal", cascades=cascades, content=content, info=info)
+
+
 # the generators `--data` accepts by name, with their keyword options (`--data-set key=value`)
 GENERATORS = {
     "synthetic": synthetic_cascades,
     "synthetic_mic": _synthetic_mic_bundle,
     "synthetic_popularity": synthetic_popularity,
+    "synthetic_multimodal": synthetic_multimodal,
 }

@@ -164,7 +164,7 @@ def _with(
     return CascadeSet(
         cascades.users, cascades.offsets, cascades.vocab, times=cascades.times,
         parents=cascades.parents, ids=cascades.ids, root_times=cascades.root_times,
-        meta=meta, attrs=cascades.attrs if attrs is None else attrs,
+        meta=meta, attrs=cascades.attrs if attrs is None else attrs, events=cascades.events,
     )  # fmt: skip
 
 
