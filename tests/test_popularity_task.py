@@ -330,3 +330,5 @@ def test_observed_prefixes_keep_the_per_adoption_columns() -> None:
     roots = part.events["text"][part.offsets[:-1]]
     assert roots.tolist() == [bundle.content.text(i) for i in part.ids]
     assert set(part.events["text"][part.positions > 0]) == {""}
+    followers = bundle.content.profiles["followers"][part.users]
+    np.testing.assert_array_equal(part.events["profile:followers"], followers)

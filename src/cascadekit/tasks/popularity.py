@@ -158,14 +158,27 @@ def is_windowed(cascades: CascadeSet) -> bool:
 
 
 def _with(
-    cascades: CascadeSet, meta: dict[str, np.ndarray], attrs: dict[str, Any] | None = None
+    cascades: CascadeSet,
+    meta: dict[str, np.ndarray],
+    attrs: dict[str, Any] | None = None,
+    events: dict[str, np.ndarray] | None = None,
 ) -> CascadeSet:
-    """The same cascades (arrays shared, not copied) with other per-cascade columns (and attrs)."""
+    """The same cascades (arrays shared, not copied) with other per-cascade columns (and attrs,
+    and per-adoption columns)."""
     return CascadeSet(
         cascades.users, cascades.offsets, cascades.vocab, times=cascades.times,
         parents=cascades.parents, ids=cascades.ids, root_times=cascades.root_times,
-        meta=meta, attrs=cascades.attrs if attrs is None else attrs, events=cascades.events,
+        meta=meta, attrs=cascades.attrs if attrs is None else attrs,
+        events=cascades.events if events is None else events,
     )  # fmt: skip
+
+
+def profile_columns(bundle: DatasetBundle, cascades: CascadeSet) -> dict[str, np.ndarray]:
+    """Each adopter's numeric profile fields as per-adoption columns ``profile:<field>`` (NaN
+    where the dataset has no profile for that user): what a model of user content reads."""
+    profiles = bundle.content.profiles if bundle.content is not None else {}
+    return {f"profile:{k}": v[cascades.users] for k, v in profiles.items()
+            if v.dtype.kind == "f" and len(v) == cascades.n_users}  # fmt: skip
 
 
 def _check_windowed(name: str, cascades: CascadeSet, o: PopularitySplitOptions) -> None:
@@ -233,7 +246,8 @@ def observed_split(bundle: DatasetBundle, seed: int, options: PopularitySplitOpt
         observed = observed.prefix(max_len=o.truncate)
     tags = meta.pop("part", None)
     window_attrs = {"observation_window_s": o.obs, "horizon_s": o.horizon}
-    observed = _with(observed, meta, {**observed.attrs, **window_attrs})
+    events = {**observed.events, **profile_columns(bundle, observed)}
+    observed = _with(observed, meta, {**observed.attrs, **window_attrs}, events)
     if order == "time":
         split = chronological_by_cascade(observed, o.fractions)
     elif order == "random":
