@@ -396,6 +396,24 @@ ENTRIES: dict[str, Entry] = {
         "epochs), CED at T_o = 0.5 h and 1 h, time-ordered and random 70/15/15 (≤ 10 epochs: the "
         "2-core budget, not converged; DMT-LIC with min_user_count 2)",
     ),
+    "mmcas_planted": Entry(
+        ("mmcas_planted.json",),
+        (f"{PY} {B}/mmcas_planted.py",),
+        "planted modality: synthetic_multimodal cascades whose growth the text or the poster's "
+        "followers sets; MMCAs vs single-modality presets (test MSLE) and the mean expert "
+        "weights, 3 seeds (≈ 40 min)",
+    ),
+    "mmcas_table": Entry(
+        ("mmcas/popularity_ced_weibo_rumor.json",),
+        (
+            f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor --models mmcas "
+            "mmcas_concat mmcas_no_cascade mmcas_no_user mmcas_no_text mmcas_transformer "
+            "mmcas_switch --seeds 0 1 2 --epochs 10 --results benchmarks/results/mmcas",
+        ),
+        "MMCAs, its fusion variants and modality ablations on CED at T_o = 0.5 h and 1 h, "
+        "time-ordered and random 70/15/15: MSLE / MAPE (both families), 3 seeds, ≤ 10 epochs "
+        "(read beside the popularity baselines by popularity_report)",
+    ),
     "popularity_report": Entry(
         (
             "popularity_report.md",

@@ -42,16 +42,19 @@ def stat(runs: list[dict], metric: str) -> str:
 
 def results(table: dict[str, Any], lines: list[str]) -> None:
     groups = cells(table)
-    lines += ["## Results (test AUC and F1 × 100, mean ± std (seeds))", "",
+    lines += ["## Results (test AUC, precision, recall and F1 × 100, mean ± std (seeds))", "",
+              "Precision, recall and F1 at the threshold that maximises F1 on the validation "
+              "PR curve.", "",
               made(table, "influence_table.json"), ""]  # fmt: skip
     for data in dict.fromkeys(d for d, _, _ in groups):
         labels = sorted({lab for d, lab, _ in groups if d == data},
                         key=lambda lab: (MODELS.index(model_of(lab)), lab))  # fmt: skip
-        lines += [f"### {data}", "", "| model | setting | AUC random | AUC time | F1 random | F1 time |",
-                  "|---|---|---|---|---|---|"]  # fmt: skip
+        lines += [f"### {data}", "", "| model | setting | " + " | ".join(f"{m} {s}" for m in ("AUC", "P", "R", "F1")
+                                                    for s in SPLITS) + " |",
+                  "|---|---|" + "---|" * 4 * len(SPLITS)]  # fmt: skip
         for lab in labels:
             row = [stat(groups[(data, lab, s)], m) if (data, lab, s) in groups else "—"
-                   for m in ("auc", "f1") for s in SPLITS]  # fmt: skip
+                   for m in ("auc", "precision", "recall", "f1") for s in SPLITS]  # fmt: skip
             lines.append(f"| {lab} | " + " | ".join(row) + " |")
         ranked = sorted(
             ((np.mean([r["metrics"]["auc"] for r in rs]), lab)
@@ -118,20 +121,33 @@ def speed(doc: dict[str, Any], lines: list[str]) -> None:
               f"{doc['data']} ({doc['epochs']} epochs each, same instances and seed).", ""]  # fmt: skip
 
 
+def _quantile(histogram: list[int], q: float) -> int:
+    """The q-quantile of a count histogram (index = value)."""
+    cumulative = np.cumsum(histogram)
+    return int(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
 def instances(doc: dict[str, Any], lines: list[str]) -> None:
     lines += ["## Instances (default build options)", "", made(doc, "influence_build.json"), "",
-              "| dataset | items | positives | negatives | dropped < 3 active (pos / neg) | "
-              "no negative candidate | instances/s |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+              "Active neighbours per instance: median and 90th percentile (the last bin, "
+              "49, is the ≥ 49-active shortcut). Peak memory is the builder's traced "
+              "allocation.", "",
+              "| dataset | items | edges | positives | negatives | dropped < 3 active (pos / neg) | "
+              "no negative candidate | active nbrs p50 / p90 | instances/s | peak MB |",
+              "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, d in {**doc.get("datasets", {}), "synthetic 10⁶ edges": doc.get("synthetic")}.items():
         if not d:
             continue
         p = d["presets"]["default"]
         c, few = p["counts"], p["counts"]["dropped_few_active_neighbors"]
+        hist = c["active_neighbors"]
         lines.append(
-            f"| {name} | {d.get('items', d.get('cascades', ''))} | {c['instances']['positive']:,} "
+            f"| {name} | {d.get('items', d.get('cascades', ''))} | {d['undirected_edges']:,} "
+            f"| {c['instances']['positive']:,} "
             f"| {c['instances']['negative']:,} | {few['positive']:,} / {few['negative']:,} | "
             f"{c['adoptions_without_negative_candidate']:,} | "
-            f"{p['speed']['instances_per_second']:,.0f} |"
+            f"{_quantile(hist, 0.5)} / {_quantile(hist, 0.9)} | "
+            f"{p['speed']['instances_per_second']:,.0f} | {p['speed']['peak_traced_mb']:,.0f} |"
         )
     lines.append("")
 

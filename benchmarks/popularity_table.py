@@ -64,6 +64,23 @@ ROWS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
             "no_time_decay",
         )
     },  # fmt: skip
+    # MMCAs (paper preset: MoE fusion, every modality the data has) and its variants and
+    # ablations (presets of models/mmcas.py)
+    "mmcas": ("mmcas", "paper", {}),
+    **{
+        f"mmcas_{variant}": ("mmcas", variant, {})
+        for variant in (
+            "concat",
+            "transformer",
+            "switch",
+            "no_cascade",
+            "no_user",
+            "no_text",
+            "cascade_only",
+            "user_only",
+            "text_only",
+        )
+    },  # fmt: skip
     # activation baselines (next-user only: scored on MRR, A@5, A@10, selected on MAP@10)
     "ndm": ("ndm", "paper", {}),
     "lstm": ("lstm", "default", {}),

@@ -173,6 +173,12 @@ MODELS: dict[str, ModelSpec] = {
             ("popularity",), "cascadekit.models.dmt_lic:PRESETS", "paper",
         ),
         ModelSpec(
+            "mmcas", "cascadekit.models.mmcas:MMCAs",
+            "MMCAs (paper 003): cascade dynamics (GraphWave + NetMF + neural ODE), user "
+            "profiles and post text fused by a mixture of interaction experts → "
+            "log2(increment+1)", ("popularity",), "cascadekit.models.mmcas:PRESETS", "paper",
+        ),
+        ModelSpec(
             "deepinf_gat", "cascadekit.models.deepinf:DeepInfGAT",
             "DeepInf-GAT: graph attention over the ego network, read at the ego (paper 004)",
             ("influence",), "cascadekit.models.deepinf:GAT_PRESETS", "paper",

@@ -223,6 +223,23 @@ class CascadeSet:
             f"{self.n_users} users{', with ' + ' + '.join(extra) if extra else ''})"
         )
 
+    def with_columns(
+        self,
+        *,
+        meta: dict[str, np.ndarray] | None = None,
+        attrs: dict[str, Any] | None = None,
+        events: dict[str, np.ndarray] | None = None,
+    ) -> CascadeSet:
+        """The same cascades (arrays shared, not copied) with other per-cascade columns, attrs
+        or per-adoption columns (each None: kept)."""
+        return CascadeSet(
+            self.users, self.offsets, self.vocab, times=self.times, parents=self.parents,
+            ids=self.ids, root_times=self.root_times,
+            meta=self.meta if meta is None else meta,
+            attrs=self.attrs if attrs is None else attrs,
+            events=self.events if events is None else events,
+        )  # fmt: skip
+
     # ------------------------------------------------------------------ slicing
     def subset(self, index: Sequence[int] | np.ndarray) -> CascadeSet:
         """Cascades ``index`` (ints or a boolean mask over cascades), same vocabulary, in that order."""

@@ -56,6 +56,16 @@ def relative_times(cascades: CascadeSet) -> np.ndarray:
     return np.maximum(cascades.times - np.repeat(cascades.start_times(), cascades.lengths), 0.0)
 
 
+def parent_positions(cascades: CascadeSet) -> np.ndarray:
+    """Each adoption's parent as a position in its cascade, −1 for none; without parents every
+    adopter hangs from the first (the star `data.cascades.Cascade.edges` assumes too).
+
+    Shapes: (N,) int64."""
+    if cascades.parents is None:
+        return np.where(cascades.positions > 0, 0, -1).astype(np.int64)
+    return cascades.parents
+
+
 def ancestor_rows(cascades: CascadeSet) -> np.ndarray:
     """Each adoption's chain up the repost tree as global row numbers: column 0 the adoption
     itself, column k its k-th ancestor, −1 past the top. A chain stops at an adoption with no
@@ -64,10 +74,7 @@ def ancestor_rows(cascades: CascadeSet) -> np.ndarray:
 
     Shapes: returns (N, D + 1) int64, D = the deepest chain."""
     n = cascades.n_events
-    if cascades.parents is None:
-        parent = np.where(cascades.positions > 0, 0, -1)
-    else:
-        parent = cascades.parents
+    parent = parent_positions(cascades)
     start = np.repeat(cascades.offsets[:-1], cascades.lengths)
     up = np.where(parent >= 0, start + parent, -1)
     chains = [np.arange(n, dtype=np.int64)]
@@ -127,7 +134,8 @@ class SizeNet(nn.Module):
     """A network of the popularity task. Subclasses implement ``encode`` (observed cascades → a
     dict of tensors, no target) and ``forward`` (that dict → predicted log2(increment + 1)) and
     end in ``head``, an ``nn.Sequential`` whose last layer is the output ``nn.Linear`` (its bias
-    starts at the mean training target). `predict_increment` is
+    starts at the mean training target; a network with other outputs overrides
+    `init_output_bias`). `predict_increment` is
     `models.base.PopularityRegressor`; it clamps log2(ŷ + 1) to the largest training value +
     ``max_log_margin`` (`SizeOptions`)."""
 
@@ -142,6 +150,11 @@ class SizeNet(nn.Module):
 
     def encode(self, cascades: CascadeSet) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    @torch.no_grad()
+    def init_output_bias(self, value: float) -> None:
+        """Start the output layer's bias at ``value`` (the mean training target)."""
+        self.head[-1].bias.fill_(value)
 
     def check_input(self, cascades: CascadeSet) -> None:
         """Refuse cascades of another vocabulary or observation window than training's."""
@@ -236,8 +249,7 @@ class SizeEstimator(TorchEstimator):
         rows = getattr(self, "_train_rows", None)
         if rows is not None:  # fitting; `load` fills both from the weights instead
             net.users.rows.copy_(torch.from_numpy(rows))
-            with torch.no_grad():
-                net.head[-1].bias.fill_(meta["mean_log_label"])
+            net.init_output_bias(meta["mean_log_label"])
         return net
 
     def _batches(self, train: CascadeSet, epoch: int) -> Any:

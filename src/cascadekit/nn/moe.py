@@ -16,11 +16,15 @@ log2(increment + 1).
 
 **Interaction losses** (eq. 8): Z_{F_i} = Z_F with token i replaced by r ~ N(0, I), for each
 present modality i; Y_ki = E_k(Z_{F_i}). The paper names the losses but gives no formula; ours,
-on the log-scale outputs, with similarity s(a, b) = −(a − b)² / τ:
+on the log-scale outputs, with the bounded similarity s(a, b) = exp(−(a − b)² / τ) ∈ (0, 1]
+(as the cosine of the usual InfoNCE is bounded; τ sets how small a change counts as none):
 * uniqueness of m: InfoNCE with anchor Y_m, positives Y_mi (i ≠ m: perturbing another modality
   should not matter) and negative Y_mm (its own modality perturbed): mean over positives of
-  −log(e^{s(Y_m, Y_mi)} / (e^{s(Y_m, Y_mi)} + e^{s(Y_m, Y_mm)}));
-* synergy: mean_i exp(−(Y_syn − Y_syn,i)²), small when every perturbation changes the output
+  −log(e^{s(Y_m, Y_mi)} / (e^{s(Y_m, Y_mi)} + e^{s(Y_m, Y_mm)})). The bound matters: with
+  an unbounded s = −(a − b)², an expert satisfies the loss by moving a lot under its own
+  perturbation while still reading the other modalities (measured on the planted-modality
+  problem: the expert weights then did not follow the responsible modality);
+* synergy: mean_i s(Y_syn, Y_syn,i), small when every perturbation changes the output
   (bounded, unlike a negated squared error);
 * redundancy: mean_i (Y_red − Y_red,i)², small when no single perturbation matters.
 
@@ -157,6 +161,12 @@ class ModalityFusion(nn.Module):
         else:
             self.single = Expert(dim, heads, hidden, n_ffn if fusion == "switch" else None)
 
+    def output_layers(self) -> list[nn.Linear]:
+        """The final linear layers, one per prediction (each expert's, or the variant's one)."""
+        if self.fusion == "moe":
+            return [e.head for e in self.experts]
+        return [self.head[-1] if self.fusion == "concat" else self.single.head]
+
     @property
     def expert_names(self) -> list[str]:
         return [f"uniqueness:{n}" for n in self.modalities] + ["synergy", "redundancy"]
@@ -195,7 +205,7 @@ class ModalityFusion(nn.Module):
             t[:, i] = torch.randn_like(t[:, i])
             perturbed.append(torch.stack([e(t, present) for e in self.experts], dim=1))
         yp = torch.stack(perturbed, dim=2)  # (B, K, M): expert k with modality i perturbed
-        sim = -((y[..., None] - yp) ** 2) / self.temperature  # (B, K, M)
+        sim = torch.exp(-((y[..., None] - yp) ** 2) / self.temperature)  # (B, K, M)
         losses = []
         for k in range(m):  # uniqueness of modality k: negative = its own perturbation
             pos = present & (torch.arange(m, device=present.device) != k)  # (B, M)
@@ -205,6 +215,6 @@ class ModalityFusion(nn.Module):
             losses.append(per_row[rows].mean() if rows.any() else y.new_zeros(()))
         d2 = (y[..., None] - yp) ** 2
         weight = present.to(y.dtype)
-        losses.append(((-d2[:, m]).exp() * weight).sum() / weight.sum())  # synergy
+        losses.append((sim[:, m] * weight).sum() / weight.sum())  # synergy
         losses.append((d2[:, m + 1] * weight).sum() / weight.sum())  # redundancy
         return torch.stack(losses)

@@ -1,6 +1,7 @@
 """Popularity run plots: predicted against true increments (log–log), the squared log error by
 observed cascade size, and — for a model that learns one (DeepHawkes) — the non-parametric time
-decay over the observation window.
+decay over the observation window; for MMCAs the expert weights (global: their distribution over
+the test cascades; local: a few cascades' weights).
 
 Read-only over an evaluation result (``metrics/popularity.json`` with its per-cascade
 ``predictions``) and the fitted network; figures through `report.plots.save_figure`.
@@ -80,6 +81,32 @@ def plot_time_decay(decay: dict[str, list[float]], path: Path, *, title: str = "
     ax.set(xlabel="minutes from the adoption to the end of the window",
            ylabel="decay weight λ", title=title)  # fmt: skip
     ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def plot_expert_weights(
+    explained: dict[str, Any], path: Path, *, title: str = "", n_local: int = 10
+) -> Path:
+    """Left: each expert's weight over the cascades (box plot; the paper's Fig. 5, global).
+    Right: the weights of ``n_local`` cascades spread over the predicted increment (stacked,
+    local). ``explained``: `models.mmcas.MMCAsNet.explain`'s output."""
+    names, w = explained["experts"], np.asarray(explained["weights"])
+    order = np.argsort(explained["prediction"])
+    picked = order[np.linspace(0, len(order) - 1, min(n_local, len(order))).astype(int)]
+    fig = Figure(figsize=(10, 3.8), dpi=120)
+    left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.3]})
+    left.boxplot([w[:, k] for k in range(len(names))], showfliers=False)
+    left.set_xticks(range(1, len(names) + 1), [n.replace("uniqueness:", "U:") for n in names],
+                    rotation=30)  # fmt: skip
+    left.set(ylabel="expert weight w", title=f"{title}: {len(w)} cascades".strip(": "))
+    bottom = np.zeros(len(picked))
+    for k, name in enumerate(names):
+        right.bar(range(len(picked)), w[picked, k], bottom=bottom, label=name)
+        bottom += w[picked, k]
+    labels = [f"{2 ** explained['prediction'][i] - 1:.0f}" for i in picked]
+    right.set_xticks(range(len(picked)), labels)
+    right.set(xlabel="cascades by predicted increment", ylabel="weight", ylim=(0, 1))
+    right.legend(frameon=False, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return save_figure(fig, path)
 
 

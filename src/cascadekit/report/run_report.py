@@ -23,7 +23,7 @@ from cascadekit.models.base import network_of
 from cascadekit.report.influence import influence_figures
 from cascadekit.report.plots import plot_bar_panels, plot_curve_panels
 from cascadekit.report.point_process import point_process_plots
-from cascadekit.report.popularity import popularity_figures
+from cascadekit.report.popularity import plot_expert_weights, popularity_figures
 from cascadekit.runs import RunInfo
 from cascadekit.simulate.hawkes_params import HawkesParams
 
@@ -231,7 +231,15 @@ def _popularity_figures(
     """`popularity_figures` of the evaluation, with the model's time decay when it has one."""
     net = network_of(pipeline.load_run(run)[1])
     decay = net.time_decay() if hasattr(net, "time_decay") else None
-    return popularity_figures(folder, result, decay, f"{info.model} on {info.data}")
+    title = f"{info.model} on {info.data}"
+    out = popularity_figures(folder, result, decay, title)
+    if getattr(getattr(net, "fusion", None), "fusion", None) == "moe":  # MMCAs' experts
+        test = pipeline.run_data(info, "popularity")[2].test
+        path = plot_expert_weights(net.explain(test), folder / "expert_weights.png", title=title)
+        out.append((path, "MMCAs' expert weights on the test cascades: their distribution "
+                          "(global) and a few cascades spread over the predicted increment "
+                          "(local)."))  # fmt: skip
+    return out
 
 
 def _point_process_figures(

@@ -289,6 +289,7 @@ def synthetic_multimodal(
     n_users: int = 3000,
     *,
     driver: str = "text",
+    growth: str = "scaled",
     obs: float = 1800.0,
     horizon: float = 86400.0,
     seed: int = 0,
@@ -298,9 +299,10 @@ def synthetic_multimodal(
 
     Cascade i is posted by user i (posters are distinct; reposters are drawn ∝ rank^−0.8 from the
     other users) at 2016-06-01 00:00 Beijing time + i · 1800 s. It has n = min(9 + Geometric(1/20),
-    200) adoptions uniform in [0, ``obs``) (the root at 0), then round(n · k) uniform in [obs,
-    horizon) — the label —, k ∈ {0.5, 2} with probability 1/2 each. The observed dynamics tell
-    n, never k:
+    200) adoptions uniform in [0, ``obs``) (the root at 0), then the label uniform in [obs,
+    horizon): round(n · k) with ``growth="scaled"`` (the observed dynamics and the driver are
+    both needed), round(30 · k) with ``growth="alone"`` (the driver alone decides it), k ∈
+    {0.5, 2} with probability 1/2 each. The observed dynamics tell n, never k:
     * ``driver="text"``: the source text is four words drawn from `HOT_WORDS` when k = 2, from
       `COLD_WORDS` when k = 0.5; the poster's followers ~ LogNormal(7, 1.5) whatever k;
     * ``driver="profile"``: followers ~ LogNormal(9.5, 0.5) when k = 2, LogNormal(5, 0.5) when
@@ -312,6 +314,8 @@ def synthetic_multimodal(
     """
     if driver not in ("text", "profile"):
         raise ValueError(f"driver must be 'text' or 'profile', got {driver!r}")
+    if growth not in ("scaled", "alone"):
+        raise ValueError(f"growth must be 'scaled' or 'alone', got {growth!r}")
     if n_users < n_cascades + 650:
         raise ValueError("n_users must be >= n_cascades + 650 (distinct posters, then reposters)")
     rng = np.random.default_rng(seed)
@@ -332,7 +336,7 @@ def synthetic_multimodal(
     texts = [" ".join(w) for w in words]
     users, times, parents, post_texts = [], [], [], []
     for i, (n, kk) in enumerate(zip(observed, k, strict=True)):
-        label = int(round(n * kk))
+        label = int(round((n if growth == "scaled" else 30) * kk))
         rel = np.concatenate([[0.0], np.sort(rng.uniform(0, obs, n - 1)),
                               np.sort(rng.uniform(obs, horizon, label))])  # fmt: skip
         size = len(rel)
@@ -359,8 +363,9 @@ def synthetic_multimodal(
     )  # fmt: skip
     content = Content(cascade_ids=ids, texts=dict(zip(ids, texts, strict=True)), profiles=profiles)
     info = {"generator": "synthetic_multimodal", "driver": driver, "n_cascades": n_cascades,
-            "n_users": n_users, "obs": obs, "horizon": horizon, "seed": seed,
-            "label": f"round(n_observed * k), k in {{0.5, 2}} set by the {driver}"}  # fmt: skip
+            "n_users": n_users, "obs": obs, "horizon": horizon, "seed": seed, "growth": growth,
+            "label": f"round({'n_observed' if growth == 'scaled' else 30} * k), k in "
+                     f"{{0.5, 2}} set by the {driver}"}  # fmt: skip
     return DatasetBundle("synthetic_multimodal", cascades=cascades, content=content, info=info)
 
 

@@ -157,22 +157,6 @@ def is_windowed(cascades: CascadeSet) -> bool:
     return "label" in cascades.meta and "observation_window_s" in cascades.attrs
 
 
-def _with(
-    cascades: CascadeSet,
-    meta: dict[str, np.ndarray],
-    attrs: dict[str, Any] | None = None,
-    events: dict[str, np.ndarray] | None = None,
-) -> CascadeSet:
-    """The same cascades (arrays shared, not copied) with other per-cascade columns (and attrs,
-    and per-adoption columns)."""
-    return CascadeSet(
-        cascades.users, cascades.offsets, cascades.vocab, times=cascades.times,
-        parents=cascades.parents, ids=cascades.ids, root_times=cascades.root_times,
-        meta=meta, attrs=cascades.attrs if attrs is None else attrs,
-        events=cascades.events if events is None else events,
-    )  # fmt: skip
-
-
 def profile_columns(bundle: DatasetBundle, cascades: CascadeSet) -> dict[str, np.ndarray]:
     """Each adopter's numeric profile fields as per-adoption columns ``profile:<field>`` (NaN
     where the dataset has no profile for that user): what a model of user content reads."""
@@ -222,7 +206,7 @@ def observed_split(bundle: DatasetBundle, seed: int, options: PopularitySplitOpt
             raise CascadeKitError(f"{bundle.name} ships no split; use order=time or order=random")
         extra["part"], shipped_info = _shipped_tags(bundle, seed)
     window = observation_window(
-        _with(cascades, {**cascades.meta, **extra}), o.obs, o.horizon, min_observed=o.min_observed,
+        cascades.with_columns(meta={**cascades.meta, **extra}), o.obs, o.horizon, min_observed=o.min_observed,
         max_observed=o.max_observed, publish_hours=o.publish_hours,
         utc_offset_hours=o.utc_offset_hours,
     )  # fmt: skip
@@ -247,7 +231,9 @@ def observed_split(bundle: DatasetBundle, seed: int, options: PopularitySplitOpt
     tags = meta.pop("part", None)
     window_attrs = {"observation_window_s": o.obs, "horizon_s": o.horizon}
     events = {**observed.events, **profile_columns(bundle, observed)}
-    observed = _with(observed, meta, {**observed.attrs, **window_attrs}, events)
+    observed = observed.with_columns(
+        meta=meta, attrs={**observed.attrs, **window_attrs}, events=events
+    )
     if order == "time":
         split = chronological_by_cascade(observed, o.fractions)
     elif order == "random":
