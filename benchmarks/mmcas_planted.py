@@ -1,6 +1,7 @@
 """Planted-modality benchmark of MMCAs (issue 14): `simulate.synthetic.synthetic_multimodal`
-cascades whose growth factor k ∈ {0.5, 2} is set by the source text (``driver=text``) or by the
-poster's followers (``driver=profile``), the other modality carrying no information.
+cascades whose growth factor k ∈ {0.5, 2} is set by the source text (``driver=text``), by the
+poster's followers (``driver=profile``) or, with ``--drivers image``, by the source image's colour
+(the other modalities carrying no information).
 
 * ``growth=scaled`` (label = round(n_observed · k)): the observed dynamics and the driver are
   both needed, so MMCAs should beat every single-modality model (rows ``cascade_only``,
@@ -57,7 +58,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--drivers", nargs="+", default=["text", "profile"])
+    ap.add_argument("--drivers", nargs="+", default=["text", "profile"],
+                    choices=["text", "profile", "image"])  # fmt: skip
     ap.add_argument("--growth", nargs="+", default=list(PLAN), choices=list(PLAN))
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--cascades", type=int, default=400)
@@ -72,7 +74,7 @@ def main() -> None:
         for driver in args.drivers:
             for seed in args.seeds:
                 data = {"n_cascades": args.cascades, "n_users": 8 * args.cascades,
-                        "driver": driver, "growth": growth}  # fmt: skip
+                        "driver": driver, "growth": growth, "images": driver == "image"}  # fmt: skip
                 split = task.build(load_bundle("synthetic_multimodal", seed, data), seed)
                 for label in PLAN[growth]:
                     key = {"driver": driver, "growth": growth, "model": label, "seed": seed,

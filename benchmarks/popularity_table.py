@@ -40,6 +40,7 @@ from _provenance import RESULTS, RunStore, peak_rss_mb, run_config, seeded
 
 from cascadekit import registry
 from cascadekit.cli import parse_options
+from cascadekit.models.mmcas import PRESETS as MMCAS_PRESETS
 from cascadekit.pipeline import load_bundle
 from cascadekit.tasks.popularity import is_windowed
 
@@ -67,20 +68,7 @@ ROWS: dict[str, tuple[str, str | None, dict[str, Any]]] = {
     # MMCAs (paper preset: MoE fusion, every modality the data has) and its variants and
     # ablations (presets of models/mmcas.py)
     "mmcas": ("mmcas", "paper", {}),
-    **{
-        f"mmcas_{variant}": ("mmcas", variant, {})
-        for variant in (
-            "concat",
-            "transformer",
-            "switch",
-            "no_cascade",
-            "no_user",
-            "no_text",
-            "cascade_only",
-            "user_only",
-            "text_only",
-        )
-    },  # fmt: skip
+    **{f"mmcas_{v}": ("mmcas", v, {}) for v in MMCAS_PRESETS if v != "paper"},
     # activation baselines (next-user only: scored on MRR, A@5, A@10, selected on MAP@10)
     "ndm": ("ndm", "paper", {}),
     "lstm": ("lstm", "default", {}),

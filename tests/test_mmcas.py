@@ -161,7 +161,7 @@ def test_a_dataset_without_text_or_profiles_drops_those_modalities(tmp_path: Pat
                           progress=False)  # fmt: skip
     est.fit(split.train, split.valid)
     assert est.meta_["modalities"] == ["cascade"]
-    assert est.meta_["dropped_modalities"] == ["user", "text"]
+    assert est.meta_["dropped_modalities"] == ["user", "text", "image"]
     assert est.module_.fusion.expert_names == ["uniqueness:cascade", "synergy", "redundancy"]
     assert np.isfinite(est.module_.predict_increment(split.test)).all()
 
@@ -189,7 +189,7 @@ def test_save_load_round_trips_bit_exactly(planted: dict[str, Any], tmp_path: Pa
 
 def test_bad_options_are_refused() -> None:
     with pytest.raises(ValueError, match="modalities"):
-        mmcas.MMCAsConfig(modalities=("cascade", "image"))
+        mmcas.MMCAsConfig(modalities=("cascade", "video"))
     with pytest.raises(ValueError, match="fusion"):
         mmcas.MMCAsConfig(fusion="sum")
 
@@ -208,3 +208,19 @@ def test_train_and_evaluate_on_ced_through_the_cli(mirror: Path, tmp_path: Path)
     assert metrics["n_cascades"] == 403 and 0 < metrics["msle"] < 5
     header = json.loads((run / "model" / "model.json").read_text())
     assert header["meta"]["modalities"] == ["cascade", "user", "text"]
+
+
+def test_the_image_path_runs_end_to_end_on_generated_images(tmp_path: Path) -> None:
+    data = {"n_cascades": 100, "n_users": 900, "driver": "image", "images": True}
+    bundle = load_bundle("synthetic_multimodal", 0, data)
+    split = registry.task("popularity", {"obs": 1800.0, "order": "time"}).build(bundle, 0)
+    assert split.train.meta["image_features"].shape == (70, 1280)
+    est = registry.create("mmcas", None, **SMALL, cache_dir=str(tmp_path), epochs=2,
+                          progress=False)  # fmt: skip
+    est.fit(split.train, split.valid)
+    assert est.meta_["modalities"] == ["cascade", "user", "text", "image"]
+    test = split.test
+    no_image = test.with_columns(meta={**test.meta, "image_mask": np.zeros(len(test), bool)})
+    ex = est.module_.explain(no_image)
+    assert ex["experts"][3] == "uniqueness:image" and np.all(ex["weights"][:, 3] == 0)
+    assert np.isfinite(est.module_.predict_increment(test)).all()

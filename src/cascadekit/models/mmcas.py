@@ -1,5 +1,5 @@
-"""MMCAs (paper 003): multimodal cascade popularity — cascade dynamics, user profiles and text
-(images where a dataset has them, not yet built) fused by an interpretable mixture of experts.
+"""MMCAs (paper 003): multimodal cascade popularity — cascade dynamics, user profiles, text and
+images (where a dataset has them) fused by an interpretable mixture of experts.
 
 Inputs are the popularity task's observed cascades (`tasks.popularity`); each modality reads the
 first ``max_events`` adoptions of a cascade (the source post first), in adoption order:
@@ -15,16 +15,20 @@ first ``max_events`` adoptions of a cascade (the source post first), in adoption
 * **user (Z_U, eq. 1)**: per adopter with a profile, MLP(log(1 + followers), log(1 + friends)) ⊕
   embedding(verified type: the training adopters' values, others UNK), a self-attention encoder
   and attention pooling (`nn.sequence`). On CED only the source poster has a profile;
+* **image (Z_V, §4.1)**: the source post's image features (``meta["image_features"]`` of the
+  popularity task, from `data.content.Content`; EfficientNet-Lite0 through `features.image`,
+  where the paper uses ViT) projected to the encoder width; one image per cascade, so the
+  attention over a cascade's images is the identity;
 * **text (Z_T, §4.1)**: every post's text (``events["text"]``: the source post and the repost
   comments) through `features.text.CharNgramTextEncoder` learned on the training part's texts
   (offline, Chinese without segmentation), a self-attention encoder and attention pooling.
   Multilingual BERT (the paper's) is not packaged offline.
 
-A cascade without any profile or any text lacks that modality: the fusion masks it
+A cascade without any profile, any text or an image lacks that modality: the fusion masks it
 (`nn.moe.ModalityFusion`); a dataset with none at all does not build it (``meta["modalities"]``,
-the dropped ones in ``meta["dropped_modalities"]``).
+the dropped ones in ``meta["dropped_modalities"]``: CED has no images, so five experts there).
 
-**Fusion and loss**: `nn.moe.ModalityFusion` (six experts with four modalities, five here), and
+**Fusion and loss**: `nn.moe.ModalityFusion` (six experts with four modalities), and
 eq. 12 (`nn.moe.FusionOutput.loss`) with ``lambda1`` (interaction losses) and ``lambda2`` (each
 expert's own MSLE) and the similarity width ``temperature`` τ of the interaction losses. The
 paper names no values (its Fig. 4 only says that a large λ1 hurts and that λ2 is kept small: the
@@ -74,7 +78,7 @@ from cascadekit.nn.moe import FUSIONS, FusionOutput, ModalityFusion
 from cascadekit.nn.ode import JumpODE
 from cascadekit.nn.sequence import AttentionPool, SelfAttentionEncoder
 
-MODALITIES = ("cascade", "user", "text")
+MODALITIES = ("cascade", "user", "text", "image")
 PROFILE = ("profile:followers", "profile:friends")
 VERIFIED = "profile:verified_type"
 WAVE, TEXT_VEC = "mmcas:graphwave", "mmcas:text"  # per-adoption feature columns (featurized)
@@ -255,6 +259,9 @@ class MMCAsNet(SizeNet):
             self.text_encoder = SelfAttentionEncoder(config.text_dim, e)
             self.text_pool = AttentionPool(e)
             dims["text"] = e
+        if "image" in self.modalities:
+            self.image_proj = nn.Sequential(nn.Linear(meta["image_dim"], e), nn.ReLU())
+            dims["image"] = e
         self.fusion = ModalityFusion(
             [dims[m] for m in self.modalities], self.modalities, dim=config.fusion_dim, heads=config.fusion_heads,
             hidden=config.expert_hidden, n_ffn=config.n_ffn, fusion=config.fusion,
@@ -344,6 +351,9 @@ class MMCAsNet(SizeNet):
             out["profile"] = torch.from_numpy(padded(cascades, prof.astype(np.float32)))
             out["verified"] = torch.from_numpy(padded(cascades, cat.astype(np.int64)))
             out["profile_mask"] = torch.from_numpy(padded(cascades, known))
+        if "image" in self.modalities:
+            out["image"] = torch.from_numpy(cascades.meta["image_features"].astype(np.float32))
+            out["image_mask"] = torch.from_numpy(cascades.meta["image_mask"].astype(bool))
         if "text" in self.modalities:
             out["text"] = torch.from_numpy(padded(cascades, cascades.events[TEXT_VEC]))
             out["text_mask"] = torch.from_numpy(padded(cascades, cascades.events["mmcas:has_text"]))
@@ -377,11 +387,14 @@ class MMCAsNet(SizeNet):
                                       batch["profile_mask"] & mask)  # fmt: skip
                 inputs.append(z)
                 present.append(has)
-            else:
+            elif name == "text":
                 z, has = self._pooled(self.text_encoder, self.text_pool, batch["text"],
                                       batch["text_mask"] & mask)  # fmt: skip
                 inputs.append(z)
                 present.append(has)
+            else:  # one source image per cascade: its features, projected
+                inputs.append(self.image_proj(batch["image"]))
+                present.append(batch["image_mask"])
         return self.fusion(inputs, torch.stack(present, dim=1))
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -435,12 +448,16 @@ class MMCAs(SizeEstimator):
         has_profile = all(k in train.events for k in PROFILE) and bool(
             np.isfinite(np.stack([train.events[k][rows] for k in PROFILE])).all(0).any()
         )  # fmt: skip
-        available = {"cascade": True, "user": has_profile, "text": len(texts) >= 2}
+        has_image = "image_mask" in train.meta and bool(np.any(train.meta["image_mask"]))
+        available = {"cascade": True, "user": has_profile, "text": len(texts) >= 2,
+                     "image": has_image}  # fmt: skip
         meta["modalities"] = [m for m in c.modalities if available[m]]
         meta["dropped_modalities"] = [m for m in c.modalities if not available[m]]
         if not meta["modalities"]:
             raise ValueError(f"none of the modalities {list(c.modalities)} is in these cascades")
         meta["wave_dim"] = 2 * len(c.graphwave_scales) * c.graphwave_points
+        if "image" in meta["modalities"]:
+            meta["image_dim"] = int(train.meta["image_features"].shape[1])
         if "user" in meta["modalities"]:
             vt = train.events.get(VERIFIED, np.zeros(0))[rows] if VERIFIED in train.events else []
             meta["verified_types"] = sorted({float(v) for v in vt if np.isfinite(v)})
@@ -507,12 +524,24 @@ PRESETS: dict[str, Preset] = {
                 {"fusion": "transformer"},
             ),
             ("switch", "fusion by one switch-transformer block (MMCAs-swiT)", {"fusion": "switch"}),
-            ("no_cascade", "without cascade dynamics (w/o C)", {"modalities": ("user", "text")}),
-            ("no_user", "without user profiles (w/o U)", {"modalities": ("cascade", "text")}),
-            ("no_text", "without text (w/o T)", {"modalities": ("cascade", "user")}),
-            ("cascade_only", "cascade dynamics alone", {"modalities": ("cascade",)}),
-            ("user_only", "user profiles alone", {"modalities": ("user",)}),
-            ("text_only", "text alone", {"modalities": ("text",)}),
+            *(
+                (
+                    f"no_{m}",
+                    f"without {m} (w/o {m[0].upper()})",
+                    {"modalities": tuple(x for x in MODALITIES if x != m)},
+                )
+                for m in MODALITIES
+            ),
+            *((f"{m}_only", f"{m} alone", {"modalities": (m,)}) for m in MODALITIES),
+            *(
+                (
+                    f"{a}_{b}",
+                    f"{a} and {b} only (Table 4's {a[0].upper()}{b[0].upper()})",
+                    {"modalities": (a, b)},
+                )
+                for i, a in enumerate(MODALITIES)
+                for b in MODALITIES[i + 1 :]
+            ),
         )
     },  # fmt: skip
 }

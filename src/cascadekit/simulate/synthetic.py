@@ -290,6 +290,7 @@ def synthetic_multimodal(
     *,
     driver: str = "text",
     growth: str = "scaled",
+    images: bool = False,
     obs: float = 1800.0,
     horizon: float = 86400.0,
     seed: int = 0,
@@ -307,13 +308,19 @@ def synthetic_multimodal(
       `COLD_WORDS` when k = 0.5; the poster's followers ~ LogNormal(7, 1.5) whatever k;
     * ``driver="profile"``: followers ~ LogNormal(9.5, 0.5) when k = 2, LogNormal(5, 0.5) when
       k = 0.5; the text is four words drawn from both lists whatever k.
+    * ``driver="image"`` (needs ``images``): the source post's image is warm when k = 2, cool
+      when k = 0.5 (`planted_images`); text and followers as for the other drivers' neutral side.
+    With ``images``, ``content.image_features`` holds every source image's EfficientNet-Lite0
+    features (`features.image`, the vision extra); the images tell nothing unless they drive.
     Content: ``texts`` (source posts), ``profiles`` ``followers``, ``friends`` (~ LogNormal(5, 1),
     independent) and ``verified_type`` (−1 or 0, independent) over every user (NaN / −1 for users
     who never post); ``cascades.events["text"]`` is each adoption's post (the source text at the
     root, "" for the reposts). ``meta["k"]`` records k.
     """
-    if driver not in ("text", "profile"):
-        raise ValueError(f"driver must be 'text' or 'profile', got {driver!r}")
+    if driver not in ("text", "profile", "image"):
+        raise ValueError(f"driver must be 'text', 'profile' or 'image', got {driver!r}")
+    if driver == "image" and not images:
+        raise ValueError("driver='image' needs images=True")
     if growth not in ("scaled", "alone"):
         raise ValueError(f"growth must be 'scaled' or 'alone', got {growth!r}")
     if n_users < n_cascades + 650:
@@ -328,6 +335,9 @@ def synthetic_multimodal(
     fast = k > 1
     if driver == "text":
         words = [rng.choice(HOT_WORDS if f else COLD_WORDS, 4) for f in fast]
+        followers = rng.lognormal(7.0, 1.5, n_cascades)
+    elif driver == "image":
+        words = [rng.choice(HOT_WORDS + COLD_WORDS, 4) for _ in fast]
         followers = rng.lognormal(7.0, 1.5, n_cascades)
     else:
         words = [rng.choice(HOT_WORDS + COLD_WORDS, 4) for _ in fast]
@@ -361,12 +371,34 @@ def synthetic_multimodal(
         root_times=start, meta={"k": k}, events={"text": np.asarray(post_texts, dtype=object)},
         attrs={"name": "synthetic_multimodal", "time_unit": "s"},
     )  # fmt: skip
-    content = Content(cascade_ids=ids, texts=dict(zip(ids, texts, strict=True)), profiles=profiles)
+    features = mask = None
+    if images:
+        from cascadekit.features.image import encode_images
+
+        features = encode_images(planted_images(fast if driver == "image" else None,
+                                                n_cascades, seed))  # fmt: skip
+        mask = np.ones(n_cascades, dtype=bool)
+    content = Content(cascade_ids=ids, texts=dict(zip(ids, texts, strict=True)), profiles=profiles,
+                      image_features=features, image_mask=mask)  # fmt: skip
     info = {"generator": "synthetic_multimodal", "driver": driver, "n_cascades": n_cascades,
             "n_users": n_users, "obs": obs, "horizon": horizon, "seed": seed, "growth": growth,
             "label": f"round({'n_observed' if growth == 'scaled' else 30} * k), k in "
                      f"{{0.5, 2}} set by the {driver}"}  # fmt: skip
     return DatasetBundle("synthetic_multimodal", cascades=cascades, content=content, info=info)
+
+
+def planted_images(fast: np.ndarray | None, n: int, seed: int) -> list[np.ndarray]:
+    """``n`` 32 × 32 RGB images (uint8): noise over one colour, warm (red) where ``fast`` and
+    cool (blue) elsewhere, or a random hue for every image when ``fast`` is None (images that
+    tell nothing). Drawn from their own stream: the cascades do not change with ``images``."""
+    rng = np.random.default_rng([seed, 1])
+    warm, cool = np.array([200.0, 60.0, 40.0]), np.array([40.0, 80.0, 200.0])
+    out = []
+    for i in range(n):
+        base = rng.uniform(30, 220, 3) if fast is None else (warm if fast[i] else cool)
+        pixels = base + rng.normal(0.0, 25.0, (32, 32, 3))
+        out.append(np.clip(pixels, 0, 255).astype(np.uint8))
+    return out
 
 
 # the generators `--data` accepts by name, with their keyword options (`--data-set key=value`)

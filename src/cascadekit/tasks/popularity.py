@@ -165,6 +165,22 @@ def profile_columns(bundle: DatasetBundle, cascades: CascadeSet) -> dict[str, np
             if v.dtype.kind == "f" and len(v) == cascades.n_users}  # fmt: skip
 
 
+def image_columns(bundle: DatasetBundle, cascades: CascadeSet) -> dict[str, np.ndarray]:
+    """The source posts' image features as per-cascade columns ``image_features`` (C, D) and
+    ``image_mask`` (C,) (`data.content.Content`; a cascade the content does not list has none);
+    nothing when the dataset has no images."""
+    content = bundle.content
+    if content is None or content.image_features is None:
+        return {}
+    row = {str(c): i for i, c in enumerate(content.cascade_ids)}
+    at = np.array([row.get(str(c), -1) for c in cascades.ids], dtype=np.int64)
+    mask = at >= 0
+    if content.image_mask is not None:
+        mask &= np.asarray(content.image_mask, dtype=bool)[np.maximum(at, 0)]
+    features = np.where(mask[:, None], content.image_features[np.maximum(at, 0)], 0.0)
+    return {"image_features": features.astype(np.float32), "image_mask": mask}
+
+
 def _check_windowed(name: str, cascades: CascadeSet, o: PopularitySplitOptions) -> None:
     shipped_obs = float(cascades.attrs["observation_window_s"])
     if o.obs != shipped_obs:
@@ -232,8 +248,9 @@ def observed_split(bundle: DatasetBundle, seed: int, options: PopularitySplitOpt
     window_attrs = {"observation_window_s": o.obs, "horizon_s": o.horizon}
     events = {**observed.events, **profile_columns(bundle, observed)}
     observed = observed.with_columns(
-        meta=meta, attrs={**observed.attrs, **window_attrs}, events=events
-    )
+        meta={**meta, **image_columns(bundle, observed)},
+        attrs={**observed.attrs, **window_attrs}, events=events,
+    )  # fmt: skip
     if order == "time":
         split = chronological_by_cascade(observed, o.fractions)
     elif order == "random":
