@@ -333,7 +333,7 @@ ENTRIES: dict[str, Entry] = {
             f"{PY} {B}/influence_table.py --epochs 20 --set batch_size=256 --set optimizer=adam "
             "--set lr=0.001 --set weight_decay=0",
             f"{PY} {B}/influence_table.py --epochs 40 --set batch_size=256 --models deepinf_gat "
-            "--splits random --datasets melcup17_darwin_twitter_influence",
+            "--splits random --datasets melcup17_darwin_twitter_influence --seeds 0",
         ),
         "DeepInf-GAT, DeepInf-GCN, PSCN, LR, SVM on MelCup17, android, christianity, lastfm; "
         "random (paper) and time (leakage-safe) splits; AUC, P, R, F1, 3 seeds (≤ 20 epochs of "

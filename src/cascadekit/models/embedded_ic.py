@@ -212,7 +212,7 @@ class EmbeddedIC(SequenceEstimator):
     name = "embedded_ic"
     config_class = EmbeddedICConfig
 
-    def _build(self, meta: dict[str, Any]) -> EmbeddedICNet:
+    def _network(self, meta: dict[str, Any]) -> EmbeddedICNet:
         return EmbeddedICNet(meta["n_users"], self.config)
 
     def _loss(self, module: torch.nn.Module, batch: torch.Tensor) -> torch.Tensor:

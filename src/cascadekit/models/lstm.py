@@ -89,5 +89,5 @@ class LSTM(SequenceEstimator):
     name = "lstm"
     config_class = LSTMConfig
 
-    def _build(self, meta: dict) -> LSTMNet:
+    def _network(self, meta: dict) -> LSTMNet:
         return LSTMNet(meta["n_users"], self.config)

@@ -290,10 +290,12 @@ class NDM(SequenceEstimator):
             raise ValueError(
                 "fixed_embedding_dim > 0 needs fixed_embeddings (or use_bundle with a graph)"
             )
+        if self.config.fixed_embedding_dim and self.config.min_user_count is not None:
+            raise ValueError("NDM+SN embeds every user of the graph: min_user_count must be None")
         super().fit(train, valid, *args, **kw)
         return self
 
-    def _build(self, meta: dict[str, Any]) -> NDMNet:
+    def _network(self, meta: dict[str, Any]) -> NDMNet:
         # loading builds without the array: the saved buffer fills the fixed columns
         return NDMNet(meta["n_users"], self.config, self.fixed_embeddings)
 
