@@ -78,7 +78,7 @@ def paired(rows: dict, a: str, b: str, metric: str, better: str) -> str | None:
         verdict = "no difference beyond the seed spread"
     else:
         verdict = f"{a} better" if (d.mean() < 0) == (better == "min") else f"{b} better"
-    return (f"{a} − {b} on {metric}: {d.mean():+.4f} ± {d.std():.4f} over seeds {seeds}; "
+    return (f"{a} − {b} on {metric}: {d.mean():+.3g} ± {d.std():.3g} over seeds {seeds}; "
             f"{a} better on {wins} of {len(seeds)} → **{verdict}**")  # fmt: skip
 
 

@@ -44,6 +44,18 @@ TINY: dict[str, dict[str, Any]] = {
         "max_nodes": 30,
     },
     "popularity_features": {},
+    "mmcas": {
+        "embedding_dim": 4,
+        "max_events": 20,
+        "encoder_dim": 4,
+        "ode_hidden": 4,
+        "fusion_dim": 8,
+        "expert_hidden": 8,
+        "n_ffn": 2,
+        "fusion_heads": 2,
+        "text_dim": 4,
+        "graphwave_points": 4,
+    },
 }
 HAWKES = {"tau": 3.0, "beta": 5.0, "max_iter": 3}
 # influence instances of a small synthetic graph: 10-vertex ego networks, no DeepWalk (no gensim)
