@@ -208,6 +208,10 @@ def test_train_and_evaluate_on_ced_through_the_cli(mirror: Path, tmp_path: Path)
     assert metrics["n_cascades"] == 403 and 0 < metrics["msle"] < 5
     header = json.loads((run / "model" / "model.json").read_text())
     assert header["meta"]["modalities"] == ["cascade", "user", "text"]
+    assert header["meta"]["dropped_modalities"] == ["image"]  # CED has none
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    assert (run / "report" / "expert_weights.png").is_file()
 
 
 def test_the_image_path_runs_end_to_end_on_generated_images(tmp_path: Path) -> None:
