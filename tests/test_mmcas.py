@@ -228,3 +228,16 @@ def test_the_image_path_runs_end_to_end_on_generated_images(tmp_path: Path) -> N
     ex = est.module_.explain(no_image)
     assert ex["experts"][3] == "uniqueness:image" and np.all(ex["weights"][:, 3] == 0)
     assert np.isfinite(est.module_.predict_increment(test)).all()
+
+
+def test_a_local_sentence_model_can_replace_the_ngram_encoder(tmp_path: Path) -> None:
+    bundle = load_bundle("synthetic_multimodal", 0, {"n_cascades": 80, "n_users": 1000})
+    split = registry.task("popularity", {"obs": 1800.0, "order": "time"}).build(bundle, 0)
+    est = registry.create("mmcas", None, **SMALL, text_model="all-MiniLM-L6-v2",
+                          cache_dir=str(tmp_path), epochs=1, progress=False)  # fmt: skip
+    est.fit(split.train, split.valid)
+    assert est.meta_["text_dim"] == 384 and "text_vocabulary" not in est.meta_
+    est.save(tmp_path / "m")
+    again = MMCAs.load(tmp_path / "m")
+    a, b = est.module_.predict_increment(split.test), again.module_.predict_increment(split.test)
+    assert np.array_equal(a, b)

@@ -71,3 +71,17 @@ def test_the_cache_computes_once_per_key(tmp_path: Path) -> None:
     cache.get({**key, "content": content_hash(["ab"])}, compute)  # other content: recomputed
     assert len(calls) == 2
     assert content_hash(["a", "b"]) != content_hash(["ab"])  # the split between parts counts
+
+
+def test_the_packaged_sentence_model_runs_offline() -> None:
+    from cascadekit.features.text import SentenceModelEncoder
+
+    enc = SentenceModelEncoder("all-MiniLM-L6-v2")
+    z = enc.transform(["The hospital bills are too high", "Medical costs at the clinic",
+                       "Beware of this new phone scam", ""])  # fmt: skip
+    assert z.shape == (4, enc.dim) == (4, 384) and z.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(z[:3], axis=1), 1.0, atol=1e-5)
+    assert cosine(z[0], z[1]) > cosine(z[0], z[2]) + 0.2
+    assert enc.state_hash() == SentenceModelEncoder(enc.path).state_hash()
+    with pytest.raises(ValueError, match="not a sentence-transformers model folder"):
+        SentenceModelEncoder(Path(__file__).parent)

