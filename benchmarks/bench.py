@@ -360,8 +360,8 @@ ENTRIES: dict[str, Entry] = {
     "popularity_speed": Entry(
         ("popularity_speed.json",),
         (f"{PY} {B}/popularity_speed.py",),
-        "DMT-LIC and DeepHawkes on CED at T_o = 1 h: seconds per epoch and peak memory, each "
-        "model in its own process",
+        "DMT-LIC, DeepHawkes and MMCAs on CED at T_o = 1 h: seconds per epoch and peak memory, "
+        "each model in its own process",
         quiet=True,
     ),
     "popularity_table_dmt_lic": Entry(

@@ -141,11 +141,13 @@ def speed(doc: dict[str, Any], lines: list[str]) -> None:
     if not doc:
         lines += ["Not measured yet (`make bench NAME=popularity_speed`).", ""]
         return
-    lines += [made(doc, "popularity_speed.json"), "", "| row | s / epoch (median) | peak RSS MB | "
-              "parameters |", "|---|---|---|---|"]  # fmt: skip
+    lines += [made(doc, "popularity_speed.json"), "",
+              "| row | s / epoch (median) | peak RSS MB | parameters | load at start |",
+              "|---|---|---|---|---|"]  # fmt: skip
     for name, r in doc["rows"].items():
+        load = r.get("provenance", doc["provenance"])["loadavg_start"][0]
         lines.append(f"| {name} | {r['median_epoch_seconds']} | {r['peak_rss_mb']:.0f} | "
-                     f"{r['parameters']:,} |")  # fmt: skip
+                     f"{r['parameters']:,} | {load:.1f} |")  # fmt: skip
     lines.append("")
 
 
