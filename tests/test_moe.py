@@ -91,3 +91,19 @@ def test_bad_configurations_are_refused() -> None:
     present[4] = False
     with pytest.raises(ValueError, match="at least one present modality"):
         net(inputs, present)
+
+
+def test_shuffle_perturbation_draws_tokens_of_the_batch() -> None:
+    # identical rows: a shuffled token is the row's own, so no output moves (redundancy loss 0,
+    # synergy's similarity 1), while N(0, I) noise moves them
+    torch.manual_seed(0)
+    inputs = [torch.randn(1, d).expand(6, d).clone() for d in DIMS]
+    present = torch.ones(6, 3, dtype=torch.bool)
+    for perturbation, moved in (("shuffle", False), ("noise", True)):
+        net = ModalityFusion(DIMS, NAMES, dim=8, hidden=16, perturbation=perturbation).train()
+        loss = net(inputs, present).interaction
+        assert (float(loss[-1]) > 1e-6) == moved, (perturbation, loss)
+        if not moved:
+            assert float(loss[-2]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="perturbation"):
+        ModalityFusion(DIMS, NAMES, perturbation="mask")

@@ -14,8 +14,10 @@ feed-forward: top-1 routing among ``n_ffn`` feed-forward networks, the output sc
 router probability) → mean over present tokens → a linear head: Y_k, a prediction of
 log2(increment + 1).
 
-**Interaction losses** (eq. 8): Z_{F_i} = Z_F with token i replaced by r ~ N(0, I), for each
-present modality i; Y_ki = E_k(Z_{F_i}). The paper names the losses but gives no formula; ours,
+**Interaction losses** (eq. 8): Z_{F_i} = Z_F with token i replaced by r ~ N(0, I)
+(``perturbation="noise"``, the paper's) or by another cascade's token i from the batch
+(``"shuffle"``: the token stays in distribution, so an expert cannot tell a perturbation from
+data and ignore it), for each present modality i; Y_ki = E_k(Z_{F_i}). The paper names the losses but gives no formula; ours,
 on the log-scale outputs, with the bounded similarity s(a, b) = exp(−(a − b)² / τ) ∈ (0, 1]
 (as the cosine of the usual InfoNCE is bounded; τ sets how small a change counts as none):
 * uniqueness of m: InfoNCE with anchor Y_m, positives Y_mi (i ≠ m: perturbing another modality
@@ -47,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 
 FUSIONS = ("moe", "concat", "transformer", "switch")
+PERTURBATIONS = ("noise", "shuffle")
 
 
 class SwitchFFN(nn.Module):
@@ -142,13 +145,18 @@ class ModalityFusion(nn.Module):
         n_ffn: int = 4,
         fusion: str = "moe",
         temperature: float = 1.0,
+        perturbation: str = "noise",
     ) -> None:
         super().__init__()
         if fusion not in FUSIONS:
             raise ValueError(f"fusion must be one of {', '.join(FUSIONS)}, got {fusion!r}")
         if len(input_dims) != len(modalities) or not modalities:
             raise ValueError("give one input dimension per modality (at least one)")
+        if perturbation not in PERTURBATIONS:
+            raise ValueError(f"perturbation must be one of {', '.join(PERTURBATIONS)}, "
+                             f"got {perturbation!r}")  # fmt: skip
         self.modalities, self.fusion, self.temperature = list(modalities), fusion, temperature
+        self.perturbation = perturbation
         m = len(modalities)
         self.project = nn.ModuleList(nn.Linear(d, dim) for d in input_dims)
         self.absent = nn.Parameter(torch.randn(m, dim) * 0.02)
@@ -202,7 +210,10 @@ class ModalityFusion(nn.Module):
         perturbed = []  # Y_ki, (B, K) per modality i
         for i in range(m):
             t = tokens.clone()
-            t[:, i] = torch.randn_like(t[:, i])
+            if self.perturbation == "noise":
+                t[:, i] = torch.randn_like(t[:, i])
+            else:  # another cascade's token of the batch: in distribution, information gone
+                t[:, i] = t[torch.randperm(len(t), device=t.device), i]
             perturbed.append(torch.stack([e(t, present) for e in self.experts], dim=1))
         yp = torch.stack(perturbed, dim=2)  # (B, K, M): expert k with modality i perturbed
         sim = torch.exp(-((y[..., None] - yp) ** 2) / self.temperature)  # (B, K, M)
