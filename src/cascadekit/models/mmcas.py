@@ -33,15 +33,12 @@ the dropped ones in ``meta["dropped_modalities"]``: CED has no images, so five e
 eq. 12 (`nn.moe.FusionOutput.loss`) with ``lambda1`` (interaction losses) and ``lambda2`` (each
 expert's own MSLE) and the similarity width ``temperature`` τ of the interaction losses. The
 paper names no values (its Fig. 4 only says that a large λ1 hurts and that λ2 is kept small: the
-step-wise objective is this weighting, trained jointly); ours are λ1 = λ2 = 1, τ = 0.1. With
-λ1 = λ2 = 0.1 the fused prediction of the planted-modality problem was accurate (test MSLE ≤
-0.006) while single experts were not (synergy 0.50, redundancy 0.62): the mixture cancelled
-their errors. Whether the weights then point at the modality that drives the increment is what
-`benchmarks/mmcas_planted.py` measures (see its results: not reliably, so far). With
-``perturbation="shuffle"`` (`nn.moe`) the experts' own errors do follow the planted modality
-(profile-driven, seed 0: uniqueness experts' test MSLE user 0.035 < text 0.071 < cascade 0.121)
-but the weights still did not (user 0.21, text 0.21): Ŷ = Σ w_k Y_k lets the reweighting average
-accurate experts instead of choosing one. ``fusion``:
+step-wise objective is this weighting, trained jointly); ours are λ1 = λ2 = 1, τ = 0.1.
+Whether the expert weights point at the modality that drives the increment is what
+`benchmarks/mmcas_planted.py` measures, for these defaults and the variants ``--set
+lambda1=0.1 --set lambda2=0.1`` and ``--set perturbation=shuffle`` (`nn.moe`; results in
+``mmcas_planted.json`` with each expert's own test error): so far not reliably — Ŷ = Σ w_k Y_k
+lets the reweighting average accurate experts instead of choosing one. ``fusion``:
 "moe" or the Table 3 variants "concat", "transformer", "switch"; ``modalities``: the ablations
 (w/o C, U, T) and the Table 4 pairs. `MMCAsNet.explain` gives each cascade's expert weights and outputs.
 

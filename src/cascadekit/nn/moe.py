@@ -24,8 +24,8 @@ on the log-scale outputs, with the bounded similarity s(a, b) = exp(−(a − b)
   should not matter) and negative Y_mm (its own modality perturbed): mean over positives of
   −log(e^{s(Y_m, Y_mi)} / (e^{s(Y_m, Y_mi)} + e^{s(Y_m, Y_mm)})). The bound matters: with
   an unbounded s = −(a − b)², an expert satisfies the loss by moving a lot under its own
-  perturbation while still reading the other modalities (measured on the planted-modality
-  problem: the expert weights then did not follow the responsible modality);
+  perturbation while still reading the other modalities, since only the gap between the two
+  similarities counts;
 * synergy: mean_i s(Y_syn, Y_syn,i), small when every perturbation changes the output
   (bounded, unlike a negated squared error);
 * redundancy: mean_i (Y_red − Y_red,i)², small when no single perturbation matters.
