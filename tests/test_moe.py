@@ -107,3 +107,11 @@ def test_shuffle_perturbation_draws_tokens_of_the_batch() -> None:
             assert float(loss[-2]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="perturbation"):
         ModalityFusion(DIMS, NAMES, perturbation="mask")
+
+
+def test_the_competitive_gate_loss_on_a_hand_case() -> None:
+    out = FusionOutput(torch.tensor([2.0]), experts=torch.tensor([[1.0, 3.0]]),
+                       weights=torch.tensor([[0.25, 0.75]]), interaction=torch.zeros(2))  # fmt: skip
+    # −log(0.25 e^{−(2−1)²/2} + 0.75 e^{−(2−3)²/2}) = 0.5; experts' MSLE (1 + 1) · λ2 / K = 1
+    got = out.loss(torch.tensor([2.0]), 0.0, 1.0, gate_width=2.0)
+    assert float(got) == pytest.approx(0.5 + 1.0)

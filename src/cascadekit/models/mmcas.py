@@ -38,7 +38,9 @@ Whether the expert weights point at the modality that drives the increment is wh
 `benchmarks/mmcas_planted.py` measures, for these defaults and the variants ``--set
 lambda1=0.1 --set lambda2=0.1`` and ``--set perturbation=shuffle`` (`nn.moe`; results in
 ``mmcas_planted.json`` with each expert's own test error): so far not reliably — Ŷ = Σ w_k Y_k
-lets the reweighting average accurate experts instead of choosing one. ``fusion``:
+lets the reweighting average accurate experts instead of choosing one (``gate_width`` > 0: a
+competitive mixture loss that rewards choosing, `nn.moe.FusionOutput.loss`; also measurable
+there). ``fusion``:
 "moe" or the Table 3 variants "concat", "transformer", "switch"; ``modalities``: the ablations
 (w/o C, U, T) and the Table 4 pairs. `MMCAsNet.explain` gives each cascade's expert weights and outputs.
 
@@ -113,6 +115,7 @@ class MMCAsConfig(SizeOptions):
     lambda2: float = 1.0
     temperature: float = 0.1
     perturbation: str = "noise"
+    gate_width: float = 0.0
     text_dim: int = 64
     text_model: str | None = None
     text_max_features: int = 20_000
@@ -142,8 +145,10 @@ class MMCAsConfig(SizeOptions):
             raise ValueError("sizes, max_events and netmf_window must be >= 1")
         if self.encoder_dim % 2 or self.fusion_dim % self.fusion_heads:
             raise ValueError("encoder_dim must be even and fusion_dim a multiple of fusion_heads")
-        if min(self.lambda1, self.lambda2) < 0 or self.temperature <= 0 or self.ode_tol <= 0:
-            raise ValueError("lambda1, lambda2 must be >= 0; temperature and ode_tol > 0")
+        if min(self.lambda1, self.lambda2, self.gate_width) < 0:
+            raise ValueError("lambda1, lambda2 and gate_width must be >= 0")
+        if self.temperature <= 0 or self.ode_tol <= 0:
+            raise ValueError("temperature and ode_tol must be > 0")
 
 
 def feature_cache(config: MMCAsConfig) -> ArrayCache:
@@ -511,7 +516,8 @@ class MMCAs(SizeEstimator):
 
     def _loss(self, module: nn.Module, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = module.fuse(batch)
-        loss = out.loss(batch["target"], self.config.lambda1, self.config.lambda2)
+        c = self.config
+        loss = out.loss(batch["target"], c.lambda1, c.lambda2, gate_width=c.gate_width)
         parts = {"loss": loss, "msle": ((out.prediction - batch["target"]) ** 2).mean().detach()}
         if out.interaction is not None:
             parts["interaction"] = out.interaction.sum().detach()

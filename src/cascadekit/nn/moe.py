@@ -120,11 +120,19 @@ class FusionOutput:
     weights: torch.Tensor | None = None
     interaction: torch.Tensor | None = None
 
-    def loss(self, target: torch.Tensor, lambda1: float, lambda2: float) -> torch.Tensor:
-        """Eq. 12 on log2(increment + 1) targets (B,)."""
+    def loss(
+        self, target: torch.Tensor, lambda1: float, lambda2: float, *, gate_width: float = 0.0
+    ) -> torch.Tensor:
+        """Eq. 12 on log2(increment + 1) targets (B,). ``gate_width`` > 0 replaces its first
+        term, MSLE(Ŷ), by the competitive mixture loss of Jacobs et al. (1991),
+        −log Σ_k w_k exp(−(Y − Y_k)² / gate_width): the weights are then rewarded for picking
+        the experts that fit a cascade, not for averaging outputs (a variant; 0 = the paper)."""
         main = F.mse_loss(self.prediction, target)
         if self.experts is None:
             return main
+        if gate_width > 0:
+            fit = -((self.experts - target[:, None]) ** 2) / gate_width
+            main = -torch.logsumexp(torch.log(self.weights.clamp(min=1e-12)) + fit, dim=1).mean()
         k = self.experts.shape[1]
         expert = ((self.experts - target[:, None]) ** 2).mean(0).sum()
         return main + lambda1 / k * self.interaction.sum() + lambda2 / k * expert
