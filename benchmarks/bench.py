@@ -398,10 +398,17 @@ ENTRIES: dict[str, Entry] = {
     ),
     "mmcas_planted": Entry(
         ("mmcas_planted.json",),
-        (f"{PY} {B}/mmcas_planted.py",),
+        (
+            f"{PY} {B}/mmcas_planted.py",
+            f"{PY} {B}/mmcas_planted.py --growth alone --set perturbation=shuffle "
+            "--set gate_width=0.5",
+            f"{PY} {B}/mmcas_planted.py --growth alone --set perturbation=shuffle "
+            "--set gate_width=0.5 --set lambda1=5",
+        ),
         "planted modality: synthetic_multimodal cascades whose growth the text or the poster's "
         "followers sets; MMCAs vs single-modality presets (test MSLE) and the mean expert "
-        "weights, 3 seeds (≈ 40 min)",
+        "weights, 3 seeds; the paper preset, then the steps to the interpretable preset "
+        "(≈ 90 min)",
     ),
     "mmcas_table": Entry(
         ("mmcas/popularity_ced_weibo_rumor.json",),
