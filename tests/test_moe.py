@@ -101,7 +101,7 @@ def test_shuffle_perturbation_draws_tokens_of_the_batch() -> None:
     present = torch.ones(6, 3, dtype=torch.bool)
     for perturbation, moved in (("shuffle", False), ("noise", True)):
         net = ModalityFusion(DIMS, NAMES, dim=8, hidden=16, perturbation=perturbation).train()
-        loss = net(inputs, present).interaction
+        loss = net(inputs, present).interaction.detach()
         assert (float(loss[-1]) > 1e-6) == moved, (perturbation, loss)
         if not moved:
             assert float(loss[-2]) == pytest.approx(1.0)
