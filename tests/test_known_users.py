@@ -103,3 +103,27 @@ def test_ndm_sn_refuses_a_reduced_vocabulary() -> None:
     est.fixed_embeddings = np.zeros((split.train.n_users, 4), dtype=np.float32)
     with pytest.raises(ValueError, match="min_user_count must be None"):
         est.fit(split.train, split.valid)
+
+
+class Wrapped(torch.nn.Module):
+    """A module seen through a wrapper that forwards attributes, as Fabric hands it to the loss."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        super().__init__()
+        self.module = module
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            return getattr(self.module, name)
+
+
+def test_training_scores_the_known_classes_even_through_a_wrapper(fitted: tuple[Any, Any]) -> None:
+    from cascadekit.models.sequence import next_user_loss
+
+    split, est = fitted
+    net = est.module_
+    batch = next(iter(est._batches(split.train, 0)))
+    want = next_user_loss(net.inner, net.to_inner(batch), skip_target=net.n_known)
+    torch.testing.assert_close(est._loss(Wrapped(net), batch), want)

@@ -190,7 +190,8 @@ class SequenceEstimator(TorchEstimator):
         return net
 
     def _objective(self, module: nn.Module, batch: torch.Tensor) -> torch.Tensor:
-        if isinstance(module, KnownUsers):
+        # duck-typed: in training the module arrives wrapped by Fabric, which forwards attributes
+        if hasattr(module, "to_inner"):
             return next_user_loss(module.inner, module.to_inner(batch),
                                   end_weight=self.config.end_weight, skip_target=module.n_known)  # fmt: skip
         return next_user_loss(module, batch, end_weight=self.config.end_weight)
@@ -217,7 +218,7 @@ class SequenceEstimator(TorchEstimator):
             total += float(self._objective(module, batch))
             target = batch[:, 1:]
             scored = target != pad_token(module.n_users)
-            if isinstance(module, KnownUsers):
+            if hasattr(module, "known_classes"):
                 scored &= module.known_classes(target) <= module.n_known
             positions += int(scored.sum())
         return {"nll": total / max(positions, 1)}
