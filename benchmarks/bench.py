@@ -421,6 +421,15 @@ ENTRIES: dict[str, Entry] = {
         "time-ordered and random 70/15/15: MSLE / MAPE (both families), 3 seeds, ≤ 10 epochs "
         "(read beside the popularity baselines by popularity_report)",
     ),
+    "popularity_activation": Entry(
+        ("activation/popularity_ced_weibo_rumor.json",),
+        (
+            f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor --models lstm ndm "
+            "--set min_user_count=2 --seeds 0 1 2 --epochs 10 --results benchmarks/results/activation",
+        ),
+        "NDM and LSTM next-user baselines on CED over the users known from training "
+        "(min_user_count 2): MRR, A@5, A@10 beside DMT-LIC's (read by popularity_report)",
+    ),
     "popularity_report": Entry(
         (
             "popularity_report.md",

@@ -193,16 +193,14 @@ def main() -> None:
         "",
     ]
     for data in DATASETS:
-        doc = load_json(RESULTS / f"popularity_{data}.json")
-        # MMCAs rows run beside the others into their own file (two writers, two files)
-        mm = load_json(RESULTS / "mmcas" / f"popularity_{data}.json")
-        if not doc and not mm:
+        # rows run beside the others go to their own folders (one writer per file)
+        names = [f"{sub}popularity_{data}.json" for sub in ("", "mmcas/", "activation/")]
+        docs = [(d, n) for n in names if (d := load_json(RESULTS / n))]
+        if not docs:
             continue
-        runs = [r for d in (doc, mm) if d for r in d["runs"] if "provenance" in r]
-        cells = by_cell(runs)
+        cells = by_cell([r for d, _ in docs for r in d["runs"] if "provenance" in r])
         lines += [f"## {data}", ""]
-        lines += ["- " + made(d, name) for d, name in ((doc, f"popularity_{data}.json"),
-                                                (mm, f"mmcas/popularity_{data}.json")) if d]  # fmt: skip
+        lines += ["- " + made(d, name) for d, name in docs]
         lines.append("")
         plot = RESULTS / f"popularity_msle_{data}.png"
         if msle_plot(cells, plot, data):
