@@ -84,8 +84,6 @@ def main() -> None:
     variant = parse_options(args.model_set) if args.model_set else {}
     torch.set_num_threads(1)
     store = RunStore(args.results, RUN_KEY)
-    for r in store.runs:  # runs from before variants existed are the default variant
-        r.setdefault("options", {})
     cache = tempfile.mkdtemp(prefix="mmcas_features_")
     task = registry.task("popularity", {"obs": 1800.0, "order": "time"})
     for growth in args.growth:

@@ -116,10 +116,25 @@ class CharNgramTextEncoder:
         folder = Path(folder)
         state = json.loads((folder / "text_encoder.json").read_text())
         config = state["config"]
-        enc = cls(TextEncoderConfig(**{**config, "ngram_range": tuple(config["ngram_range"])}))
-        enc.vocabulary = list(state["vocabulary"])
-        enc.idf = np.load(folder / "text_encoder_idf.npy", allow_pickle=False)
-        enc.components = np.load(folder / "text_encoder_components.npy", allow_pickle=False)
+        return cls.from_state(
+            TextEncoderConfig(**{**config, "ngram_range": tuple(config["ngram_range"])}),
+            state["vocabulary"],
+            np.load(folder / "text_encoder_idf.npy", allow_pickle=False),
+            np.load(folder / "text_encoder_components.npy", allow_pickle=False),
+        )
+
+    @classmethod
+    def from_state(
+        cls,
+        config: TextEncoderConfig,
+        vocabulary: Sequence[str],
+        idf: np.ndarray,
+        components: np.ndarray,
+    ) -> CharNgramTextEncoder:
+        """A fitted encoder from its state (what ``fit`` computes)."""
+        enc = cls(config)
+        enc.vocabulary = [str(v) for v in vocabulary]
+        enc.idf, enc.components = np.asarray(idf), np.asarray(components)
         return enc
 
 

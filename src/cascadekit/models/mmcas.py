@@ -217,13 +217,17 @@ def global_adjacency(train: CascadeSet, rows: np.ndarray) -> sp.csr_matrix:
     return (m + m.T).tocsr()
 
 
+def text_encoder_config(config: MMCAsConfig) -> TextEncoderConfig:
+    return TextEncoderConfig(dim=config.text_dim, min_df=config.text_min_df,
+                             max_features=config.text_max_features, seed=0)  # fmt: skip
+
+
 def fit_text_encoder(
     texts: np.ndarray, config: MMCAsConfig, cache: ArrayCache
 ) -> CharNgramTextEncoder:
     """The character n-gram encoder of the training texts, its state cached (vocabulary, idf
     and projection) under the hash of those texts and the encoder settings."""
-    enc_config = TextEncoderConfig(dim=config.text_dim, min_df=config.text_min_df,
-                                   max_features=config.text_max_features, seed=0)  # fmt: skip
+    enc_config = text_encoder_config(config)
     key = {"kind": "char_ngram_fit", "config": repr(enc_config), "texts": content_hash(texts)}
     fitted: list[CharNgramTextEncoder] = []
 
@@ -232,12 +236,12 @@ def fit_text_encoder(
             fitted.append(CharNgramTextEncoder(enc_config).fit(list(texts)))
         return fitted[0]
 
-    enc = CharNgramTextEncoder(enc_config)
-    enc.vocabulary = [str(v) for v in cache.get({**key, "part": "vocabulary"},
-                                                lambda: np.asarray(fit().vocabulary, dtype=str))]  # fmt: skip
-    enc.idf = cache.get({**key, "part": "idf"}, lambda: fit().idf)
-    enc.components = cache.get({**key, "part": "components"}, lambda: fit().components)
-    return enc
+    return CharNgramTextEncoder.from_state(
+        enc_config,
+        cache.get({**key, "part": "vocabulary"}, lambda: np.asarray(fit().vocabulary, dtype=str)),
+        cache.get({**key, "part": "idf"}, lambda: fit().idf),
+        cache.get({**key, "part": "components"}, lambda: fit().components),
+    )
 
 
 class MMCAsNet(SizeNet):
@@ -295,11 +299,10 @@ class MMCAsNet(SizeNet):
     def text_encoder_state(self) -> CharNgramTextEncoder | SentenceModelEncoder:
         if self.config.text_model is not None:
             return SentenceModelEncoder(self.config.text_model)
-        enc = CharNgramTextEncoder(TextEncoderConfig(dim=self.config.text_dim))
-        enc.vocabulary = list(self._vocabulary)
-        enc.idf = self.text_idf.cpu().numpy()
-        enc.components = self.text_components.cpu().numpy()
-        return enc
+        return CharNgramTextEncoder.from_state(
+            text_encoder_config(self.config), self._vocabulary,
+            self.text_idf.cpu().numpy(), self.text_components.cpu().numpy(),
+        )  # fmt: skip
 
     def featurized(self, cascades: CascadeSet) -> CascadeSet:
         """``cascades`` with the per-adoption encodings as events columns (computed once per
@@ -479,7 +482,7 @@ class MMCAs(SizeEstimator):
         if "image" in meta["modalities"]:
             meta["image_dim"] = int(train.meta["image_features"].shape[1])
         if "user" in meta["modalities"]:
-            vt = train.events.get(VERIFIED, np.zeros(0))[rows] if VERIFIED in train.events else []
+            vt = train.events[VERIFIED][rows] if VERIFIED in train.events else []
             meta["verified_types"] = sorted({float(v) for v in vt if np.isfinite(v)})
         self._text = None
         if "text" in meta["modalities"] and c.text_model is not None:
