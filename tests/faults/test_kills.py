@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 # kills that must land while the child still runs (a kill after it finished does not count)
 SAVE_KILLS, TRAIN_KILLS = 30, 25
-MAX_TRIES = 4  # × the kills asked: delays are drawn within one measured write, so few miss
+MAX_TRIES = 4  # × the kills asked: delays are drawn within the write's measured time, so few miss
 TRAIN = {
     "options": {"epochs": 3, "progress": False, "embedding_dim": 8, "hidden_dim": 8,
                 "batch_size": 16},
@@ -65,10 +65,24 @@ def run_in_child(work: Callable[[], object], delay: float | None) -> bool:
     return killed
 
 
-def timed(work: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
-    run_in_child(work, None)
-    return time.perf_counter() - t0
+class KillDelays:
+    """Seeded kill delays within one write's duration. The first measured write can be slower
+    than the rest (cold caches, a loaded machine), so a write that outlives no delay shrinks
+    the window to that delay: it finished sooner, and later draws should land inside it."""
+
+    def __init__(self, work: Callable[[], object], seed: int) -> None:
+        t0 = time.perf_counter()
+        run_in_child(work, None)
+        self.upper = time.perf_counter() - t0
+        self.rng = random.Random(seed)
+
+    def kill(self, work: Callable[[], object]) -> bool:
+        """Run ``work`` in a child killed after a drawn delay; whether the kill landed."""
+        delay = self.rng.uniform(0, self.upper)
+        killed = run_in_child(work, delay)
+        if not killed:
+            self.upper = delay
+        return killed
 
 
 def same_bundle(a: DatasetBundle, b: DatasetBundle) -> bool:
@@ -84,15 +98,13 @@ def test_kill_during_convert_overwrite_leaves_the_old_or_the_new_bundle(tmp_path
     want_old = DatasetBundle.load(old.save(tmp_path / "ref_old"))
     want_new = DatasetBundle.load(new.save(tmp_path / "ref_new"))
     probe = old.save(tmp_path / "probe")
-    write_time = timed(lambda: new.save(probe, overwrite=True))
-    rng = random.Random(0)
+    delays = KillDelays(lambda: new.save(probe, overwrite=True), seed=0)
     outcomes: Counter[str] = Counter()
     for i in range(SAVE_KILLS * MAX_TRIES):
         if outcomes["killed"] == SAVE_KILLS:
             break
         folder = old.save(tmp_path / f"k{i}" / "b")
-        killed = run_in_child(lambda f=folder: new.save(f, overwrite=True),
-                              rng.uniform(0, write_time))  # fmt: skip
+        killed = delays.kill(lambda f=folder: new.save(f, overwrite=True))
         got = DatasetBundle.load(folder)  # never a half bundle: it always loads
         if same_bundle(got, want_new):
             outcomes["new (killed after the swap, or finished)"] += 1
@@ -120,14 +132,13 @@ def _same_weights(run: Path, want: dict[str, torch.Tensor]) -> bool:
 def test_kill_during_train_resumes_exactly_or_is_refused(tmp_path: Path) -> None:
     _train(tmp_path / "reference")  # also imports what training needs before timing a child
     want = _weights(tmp_path / "reference")
-    train_time = timed(lambda: _train(tmp_path / "probe"))
-    rng = random.Random(1)
+    delays = KillDelays(lambda: _train(tmp_path / "probe"), seed=1)
     outcomes: Counter[str] = Counter()
     for i in range(TRAIN_KILLS * MAX_TRIES):
         if outcomes["killed"] == TRAIN_KILLS:
             break
         out = tmp_path / f"k{i}"
-        outcomes["killed"] += run_in_child(lambda o=out: _train(o), rng.uniform(0, train_time))
+        outcomes["killed"] += delays.kill(lambda o=out: _train(o))
         if (out / "run.json").is_file():  # killed after the final rename, or finished
             assert _same_weights(out, want) and pipeline.load_run(out)[0].model == "lstm"
             outcomes["finished"] += 1
