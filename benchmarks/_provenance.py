@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
@@ -30,7 +31,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -281,17 +282,31 @@ class RunStore:
     def legacy_runs(self) -> int:
         return sum("provenance" not in r for r in self.runs)
 
-    def write(self, **extra: Any) -> Path:
-        """The whole file, atomically: a document with the latest provenance, ``extra`` and the
-        runs (``.json``), or one run per line (``.jsonl``)."""
-        if self.jsonl:
-            text = "".join(dumps(r, indent=None) + "\n" for r in self.runs)
-            return write_atomic(self.path, text)
-        doc = {
-            "provenance": provenance(),
-            "run_key": list(self.key),
-            "legacy_runs": self.legacy_runs,
-            **extra,
-            "runs": self.runs,
-        }
-        return write_atomic(self.path, dumps(doc) + "\n")
+    def write(self, summary: Callable[[list[dict[str, Any]]], Any] | None = None,
+              **extra: Any) -> Path:  # fmt: skip
+        """The whole file, atomically: a document with the latest provenance, ``extra``,
+        ``summary(runs)`` and the runs (``.json``), or one run per line (``.jsonl``).
+
+        Several processes may fill one file (e.g. one per core): under a lock on the folder, the
+        runs another writer added since this store read the file are kept, not overwritten."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        folder = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX)
+            ours = self.runs
+            theirs = RunStore(self.path, self.key).runs
+            self.runs = ours + [r for r in theirs if not any(self._same(r, o) for o in ours)]
+            if self.jsonl:
+                text = "".join(dumps(r, indent=None) + "\n" for r in self.runs)
+                return write_atomic(self.path, text)
+            doc = {
+                "provenance": provenance(),
+                "run_key": list(self.key),
+                "legacy_runs": self.legacy_runs,
+                **extra,
+                **({"summary": summary(self.runs)} if summary else {}),
+                "runs": self.runs,
+            }
+            return write_atomic(self.path, dumps(doc) + "\n")
+        finally:
+            os.close(folder)  # releases the lock

@@ -127,7 +127,7 @@ def main() -> None:
                     store.write(
                         protocol="influence task defaults, random 75/12.5/12.5; LT thresholds "
                         "U(0.3, 0.5); null = the same cascades' adopters redrawn ∝ degree",
-                        summary=summarize(store.runs),
+                        summary=summarize,
                     )
 
 

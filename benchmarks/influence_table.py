@@ -132,7 +132,7 @@ def main() -> None:
                 protocol="protocols.md §5/§7: influence task defaults (authors' procedure "
                 "without the Digg windows), DeepWalk 64-d; random = the paper's 75/12.5/"
                 "12.5 over instances, time = every test instance after every training one",
-                summary=summarize(store.runs),
+                summary=summarize,
             )
 
 

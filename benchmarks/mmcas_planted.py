@@ -126,7 +126,7 @@ def main() -> None:
                     store.write(
                         protocol="synthetic_multimodal (k set by the driver), popularity task "
                         "T_o = 0.5 h, time-ordered 70/15/15, mmcas presets",
-                        summary=summarize(store.runs),
+                        summary=summarize,
                     )
 
 

@@ -178,7 +178,7 @@ def main() -> None:
                 store.write(
                     protocol="protocols.md §1; the identification task's split (shipped split, "
                     "valid carved 10 % from train, 1 < length ≤ 500)",
-                    summary=summarize(store.runs),
+                    summary=summarize,
                 )
 
 

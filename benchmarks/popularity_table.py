@@ -189,7 +189,7 @@ def main() -> None:
                         protocol="protocols.md §3/§7: the popularity task's observed prefixes, "
                         "labels = adoptions in [obs, horizon); time = publish-time ordered "
                         "70/15/15, random = seeded random 70/15/15, shipped = the dataset's own",
-                        summary=summarize(store.runs),
+                        summary=summarize,
                     )
 
 
