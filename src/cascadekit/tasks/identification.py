@@ -20,13 +20,13 @@ both paths return the same token layout and are scored identically.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from cascadekit.data.bundle import DatasetBundle
 from cascadekit.data.cascades import CascadeSet
@@ -39,6 +39,7 @@ from cascadekit.metrics import (
     size_msle_ln,
 )
 from cascadekit.models.base import CascadeSimulator, SequenceSampler, end_token, pad_token
+from cascadekit.parallel import check_backend, map_shards, shard_ranges, shard_seed
 from cascadekit.tasks.base import Task
 from cascadekit.tasks.next_user import CascadeSplitOptions, cascade_split
 
@@ -164,46 +165,129 @@ def _resolve_device(model: Any, device: str) -> torch.device:
     return torch.device(device)
 
 
+def score_budget(device: torch.device) -> int:
+    """Rows × (V+1) scores one decoding step may hold: `SCORE_BUDGET` on the CPU, a share of the
+    free memory on a GPU (a step keeps about eight such float tensors alive)."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(SCORE_BUDGET, free // (4 * 8))
+    return SCORE_BUDGET
+
+
+@dataclass(frozen=True)
+class Sharding:
+    """How the Monte Carlo work is cut and where it runs (`cascadekit.parallel`).
+
+    Cascades, sorted by prefix length and cap, are cut into shards of ``shard_size``; shard k
+    draws from its own generator seeded `shard_seed(seed, k)`, so the numbers depend on the seed,
+    ``shard_size`` and the batch limits only — never on ``backend`` or ``n_jobs``."""
+
+    backend: str = "local"
+    n_jobs: int = 1
+    shard_size: int = 256
+    address: str | None = None
+
+    def __post_init__(self) -> None:
+        check_backend(self.backend, self.n_jobs)
+        if self.shard_size < 1:
+            raise ValueError(f"shard_size must be >= 1, got {self.shard_size}")
+
+
+ScoreFn = Callable[[CascadeSet, int, np.ndarray], np.ndarray]
+
+
+def _shard_rows(
+    shard: tuple[int, np.ndarray],
+    *,
+    model: Any,
+    test: CascadeSet,
+    prefix_len: np.ndarray,
+    caps: np.ndarray,
+    score: ScoreFn,
+    n_samples: int,
+    batch_rows: int,
+    batch_cells: int,
+    seed: int,
+    device: str,
+) -> np.ndarray:
+    """One shard's cascades (indices ``idx``, already in decoding order) → their score rows."""
+    k, idx = shard
+    dev = _resolve_device(model, device)
+    if isinstance(model, torch.nn.Module):
+        model.to(dev).eval()
+    gen = torch.Generator(device=dev).manual_seed(shard_seed(seed, k))
+    rows = min(batch_rows, max(1, score_budget(dev) // (model.n_users + 1)))
+    out: dict[int, np.ndarray] = {}
+    for group in _groups(prefix_len[idx], caps[idx], n_samples, rows, batch_cells):
+        cascades = idx[group]
+        width = int(prefix_len[cascades[0]])
+        prefix = torch.from_numpy(
+            np.stack([test.users[test.offsets[i] : test.offsets[i] + width] for i in cascades])
+        ).to(dev)
+        samples = _draw(model, prefix, n_samples, torch.from_numpy(caps[cascades]).to(dev), gen)
+        for j, i in enumerate(cascades):
+            out[int(i)] = score(test, int(i), samples[j])
+    return np.stack([out[int(i)] for i in idx])
+
+
 def _simulate(
     model: Any,
     test: CascadeSet,
     prefix_len: np.ndarray,
     caps: np.ndarray,
+    score: ScoreFn,
     *,
     n_samples: int,
     batch_rows: int,
     batch_cells: int,
     seed: int,
     device: str,
+    sharding: Sharding,
     progress: bool,
     desc: str,
-) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield (cascade index, (S, W) samples) for every cascade of ``test``, batched."""
+) -> np.ndarray:
+    """``score(test, i, samples)`` for every cascade i of ``test`` (its (S, W) samples), stacked
+    in cascade order. Samples stay where they are drawn; only the score rows come back."""
     if n_samples < 1:
         raise ValueError("n_samples must be at least 1")
-    dev = _resolve_device(model, device)
+    order = np.lexsort((caps, prefix_len))
+    shards = [(k, order[r.start : r.stop])
+              for k, r in enumerate(shard_ranges(len(order), sharding.shard_size))]  # fmt: skip
     module = model if isinstance(model, torch.nn.Module) else None
     home = _device_of(model)
     was_training = bool(module is not None and module.training)
-    if module is not None:
-        module.to(dev).eval()
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    bar = tqdm(total=len(test), desc=desc, disable=not progress, leave=False)
     try:
-        rows = min(batch_rows, max(1, SCORE_BUDGET // (model.n_users + 1)))
-        for idx in _groups(prefix_len, caps, n_samples, rows, batch_cells):
-            k = int(prefix_len[idx[0]])
-            prefix = torch.from_numpy(
-                np.stack([test.users[test.offsets[i] : test.offsets[i] + k] for i in idx])
-            ).to(dev)
-            samples = _draw(model, prefix, n_samples, torch.from_numpy(caps[idx]).to(dev), gen)
-            for j, i in enumerate(idx):
-                yield int(i), samples[j]
-            bar.update(len(idx))
+        parts = map_shards(
+            _shard_rows, shards, backend=sharding.backend, n_jobs=sharding.n_jobs,
+            address=sharding.address, progress=progress, desc=desc,
+            shared={"model": model, "test": test, "prefix_len": prefix_len, "caps": caps,
+                    "score": score, "n_samples": n_samples, "batch_rows": batch_rows,
+                    "batch_cells": batch_cells, "seed": seed, "device": device},
+        )  # fmt: skip
     finally:
-        bar.close()
         if module is not None:
             module.to(home).train(was_training)
+    rows = np.zeros((len(test), *parts[0].shape[1:])) if parts else np.zeros((0,))
+    for (_, idx), part in zip(shards, parts, strict=True):
+        rows[idx] = part
+    return rows
+
+
+def _identification_terms(
+    test: CascadeSet, i: int, samples: np.ndarray, *, n_users: int, first_k: int
+) -> np.ndarray:
+    """(2, 3): (right, pred, n_true) on all of the cascade's users and on its first ``first_k``."""
+    truth = test.users[test.offsets[i] + 1 : test.offsets[i + 1]]
+    out = np.zeros((2, 3))
+    for j, n_keep in enumerate((len(truth), min(first_k, len(truth)))):
+        p = infection_frequencies(samples, n_users, n_keep)
+        out[j] = identification_terms(p, truth[:n_keep])
+    return out
+
+
+def _generated_sizes(test: CascadeSet, i: int, samples: np.ndarray, *, n_users: int) -> np.ndarray:
+    """(S,): users each sample generated (END and PAD are not users)."""
+    return (samples < n_users).sum(axis=1)
 
 
 def evaluate_identification(
@@ -216,28 +300,26 @@ def evaluate_identification(
     batch_cells: int = 300_000,
     seed: int = 0,
     device: str = "auto",
+    sharding: Sharding | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
     """Seed-only diffusion identification (paper §5.3): Macro/Micro-F1 on all users and on the
     first ``first_k``. Cascades with fewer than 2 users (nothing to identify) are skipped and
     counted in ``skipped``. ``batch_rows`` bounds the rows (cascades × samples) decoded together,
-    `SCORE_BUDGET` their rows × (V+1) scores and ``batch_cells`` their rows × positions (memory);
-    same seed and limits ⇒ same numbers. ``device="auto"`` uses a GPU when present."""
+    `score_budget` their rows × (V+1) scores and ``batch_cells`` their rows × positions (memory);
+    same seed, limits and shard size ⇒ same numbers, on any ``sharding`` backend and worker count.
+    ``device="auto"`` uses a GPU when present."""
     t0 = time.perf_counter()
-    lengths = test.lengths
-    keep = np.flatnonzero(lengths >= 2)
+    sharding = sharding or Sharding()
+    keep = np.flatnonzero(test.lengths >= 2)
     sub = test.subset(keep)
     caps = (sub.lengths - 1).astype(np.int64)
-    terms = np.zeros((len(sub), 2, 3))  # [cascade, all/first_k, (right, pred, n_true)]
-    for i, samples in _simulate(
-        model, sub, np.ones(len(sub), np.int64), caps, n_samples=n_samples,
+    score = partial(_identification_terms, n_users=model.n_users, first_k=first_k)
+    terms = _simulate(
+        model, sub, np.ones(len(sub), np.int64), caps, score, n_samples=n_samples,
         batch_rows=batch_rows, batch_cells=batch_cells, seed=seed, device=device,
-        progress=progress, desc="identification",
-    ):  # fmt: skip
-        truth = sub.users[sub.offsets[i] + 1 : sub.offsets[i + 1]]
-        for j, n_keep in enumerate((len(truth), min(first_k, len(truth)))):
-            p = infection_frequencies(samples, model.n_users, n_keep)
-            terms[i, j] = identification_terms(p, truth[:n_keep])
+        sharding=sharding, progress=progress, desc="identification",
+    ).reshape(len(sub), 2, 3)  # fmt: skip
     all_users = identification_f1(*terms[:, 0].T)
     early = identification_f1(*terms[:, 1].T)
     return {
@@ -263,6 +345,7 @@ def evaluate_size(
     batch_cells: int = 300_000,
     seed: int = 0,
     device: str = "auto",
+    sharding: Sharding | None = None,
     progress: bool = True,
 ) -> dict[str, float]:
     """Size identification (paper §5.5): reveal the first ``n_observed`` users (the whole cascade
@@ -277,20 +360,17 @@ def evaluate_size(
         raise ValueError(f"max_size ({max_size}) must be ≥ n_observed ({n_observed})")
     prefix_len = np.minimum(sizes, n_observed).astype(np.int64)
     caps = (max_size - prefix_len).astype(np.int64)
-    pred = np.zeros(len(test))
-    capped = 0
-    for i, samples in _simulate(
-        model, test, prefix_len, caps, n_samples=n_samples, batch_rows=batch_rows,
-        batch_cells=batch_cells, seed=seed, device=device, progress=progress, desc="size",
-    ):  # fmt: skip
-        generated = (samples < model.n_users).sum(axis=1)
-        capped += int((generated == caps[i]).sum())
-        pred[i] = prefix_len[i] + generated.mean()
+    generated = _simulate(
+        model, test, prefix_len, caps, partial(_generated_sizes, n_users=model.n_users),
+        n_samples=n_samples, batch_rows=batch_rows, batch_cells=batch_cells, seed=seed,
+        device=device, sharding=sharding or Sharding(), progress=progress, desc="size",
+    ).reshape(len(test), n_samples)  # fmt: skip
+    pred = prefix_len + generated.mean(axis=1)
     return {
         "msle_ln": size_msle_ln(pred, sizes),
         "mean_pred_size": float(pred.mean()),
         "mean_true_size": float(sizes.mean()),
-        "capped_samples": capped,
+        "capped_samples": int((generated == caps[:, None]).sum()),
         "n_cascades": len(test),
         "n_samples": n_samples,
         "seconds": time.perf_counter() - t0,
@@ -298,7 +378,21 @@ def evaluate_size(
 
 
 @dataclass
-class IdentificationOptions:
+class ShardOptions:
+    """Where the Monte Carlo work runs (see `Sharding`): ``backend`` local | loky | threading |
+    ray | dask, ``n_jobs`` workers, ``shard_size`` cascades a shard, ``address`` of a cluster."""
+
+    backend: str = "local"
+    n_jobs: int = 1
+    shard_size: int = 256
+    address: str | None = None
+
+    def sharding(self) -> Sharding:
+        return Sharding(self.backend, self.n_jobs, self.shard_size, self.address)
+
+
+@dataclass
+class IdentificationOptions(ShardOptions):
     """``n_samples``: Monte Carlo continuations per test cascade (S; the paper's 1000, the authors'
     evaluator 100); ``first_k``: the early-stage variant's cut; ``seed``: None = the run's seed;
     ``valid_samples``: S of the per-epoch validation when a model selects on this task;
@@ -312,6 +406,7 @@ class IdentificationOptions:
     batch_cells: int = 300_000
 
     def __post_init__(self) -> None:
+        self.sharding()  # refuse a bad backend or worker count before any work
         if self.n_samples < 1 or self.valid_samples < 1 or self.first_k < 1:
             raise ValueError("n_samples, valid_samples and first_k must be >= 1")
 
@@ -343,12 +438,12 @@ class Identification(Task):
         return evaluate_identification(
             self.check(model), split.test, n_samples=o.n_samples, first_k=o.first_k,
             batch_rows=o.batch_rows, batch_cells=o.batch_cells,
-            seed=seed if o.seed is None else o.seed, progress=progress,
+            seed=seed if o.seed is None else o.seed, sharding=o.sharding(), progress=progress,
         )  # fmt: skip
 
 
 @dataclass
-class SizeOptions:
+class SizeOptions(ShardOptions):
     """``n_observed``: users revealed per test cascade (paper: 5); ``n_samples``: simulations per
     cascade; ``max_size``: a sample stops there if it never draws END (None: the longest training
     cascade, so sampling is bounded by what the data shows); ``seed``: None = the run's seed."""
@@ -362,6 +457,7 @@ class SizeOptions:
     batch_cells: int = 300_000
 
     def __post_init__(self) -> None:
+        self.sharding()
         if self.n_samples < 1 or self.n_observed < 1 or self.valid_samples < 1:
             raise ValueError("n_samples, n_observed and valid_samples must be >= 1")
 
@@ -415,5 +511,5 @@ class SizeIdentification(Task):
         return evaluate_size(
             self.check(model), split.test, n_observed=o.n_observed, n_samples=o.n_samples,
             max_size=self._max_size(split), batch_rows=o.batch_rows, batch_cells=o.batch_cells,
-            seed=seed if o.seed is None else o.seed, progress=progress,
+            seed=seed if o.seed is None else o.seed, sharding=o.sharding(), progress=progress,
         )  # fmt: skip

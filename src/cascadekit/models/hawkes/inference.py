@@ -11,7 +11,7 @@ Alternating scheme, until the relative log-likelihood gain falls below ``tol``:
    evaluation costs O(N C²) on the precomputed per-event excitations x_i.
 2. User step: ℓ factorises per user once Σ is fixed, and each term is concave in (μ_u, W[:, u]);
    each is solved by L-BFGS-B with analytic gradients, μ ≥ ``mu_floor`` (keeps log λ finite) and
-   w ≥ 0 on the support, in parallel over users with joblib. Variables are rescaled (μ by the
+   w ≥ 0 on the support, in parallel over users (`cascadekit.parallel`: joblib, Ray or Dask). Variables are rescaled (μ by the
    user's empirical rate, w by 1/τ) so that the solver's tolerances do not depend on time units.
    With ``max_branching`` = b, each user's in-excitation τ·Σ_v w_vu is also kept ≤ b (a linear
    constraint of that user's problem, solved by SLSQP only where L-BFGS-B's optimum breaks it).
@@ -26,13 +26,12 @@ per-user arrays.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import LinearConstraint, minimize
@@ -45,6 +44,7 @@ from cascadekit.models.hawkes.likelihood import (
     user_loglik,
     user_terms,
 )
+from cascadekit.parallel import ShardPool
 from cascadekit.simulate.hawkes_params import VARIANTS, HawkesParams, Phi
 
 MU_FLOOR = 1e-10
@@ -177,19 +177,20 @@ def fit_user(
     return mu, w, float(user_loglik(data, mu, w, Sigma, beta, phi))
 
 
-def _fit_users(
-    chunk: list[UserData],
-    mus: list[np.ndarray],
-    ws: list[np.ndarray],
-    Sigma: np.ndarray,
+def _fit_chunk(
+    shard: tuple[list[int], list[np.ndarray], list[np.ndarray], np.ndarray],
+    *,
+    data: list[UserData],
     beta: float,
     phi: Phi,
     tau: float,
     max_branching: float | None,
 ) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """The per-user step for one chunk of users: (user indices, their μ, their w, Σ)."""
+    users, mus, ws, Sigma = shard
     return [
-        fit_user(d, m, w, Sigma, beta, phi, tau=tau, max_branching=max_branching)
-        for d, m, w in zip(chunk, mus, ws, strict=True)
+        fit_user(data[i], m, w, Sigma, beta, phi, tau=tau, max_branching=max_branching)
+        for i, m, w in zip(users, mus, ws, strict=True)
     ]
 
 
@@ -311,6 +312,7 @@ def fit_hawkes(
     n_cascades: int | None = None,
     n_jobs: int = 1,
     backend: str | None = None,
+    address: str | None = None,
     tol: float = 1e-5,
     max_iter: int = 50,
     progress: bool = False,
@@ -326,9 +328,10 @@ def fit_hawkes(
         variant: "ic", "linmic", "cc" or "mic"; IC and CC keep Σ = I.
         tau, beta: kernel time scale and Boltzmann inverse temperature (fixed here).
         init: warm start (its τ, β, φ are replaced by the arguments; W is masked to the support).
-        n_jobs: joblib workers for the per-user step.
-        backend: joblib backend name (e.g. "loky", "threading", or "ray" / "dask" once their
-            joblib integration is registered on a cluster); None keeps joblib's default.
+        n_jobs: workers of the per-user step (-1: every core).
+        backend: where it runs (`cascadekit.parallel.BACKENDS`: local, loky, threading, ray,
+            dask); None: loky with several workers, else this process. Same result on each.
+        address: the Ray / Dask cluster to join (see `cascadekit.parallel`).
         tol: stop when (ℓ_new − ℓ_old) < tol · |ℓ_old|.
         max_iter: maximum number of alternations.
         progress: show a tqdm bar.
@@ -358,21 +361,23 @@ def fit_hawkes(
     result = FitResult(
         params, [{"iteration": 0, "loglik": loglik, "time": 0.0}], n_events=len(events)
     )
-    chunks = [list(c) for c in np.array_split(np.arange(len(data)), max(1, n_jobs)) if len(c)]
+    workers = (os.cpu_count() or 1) if n_jobs < 0 else n_jobs
+    # a few chunks per worker balance uneven users; each user's step is independent, so the
+    # chunking (and the engine) never changes the result
+    n_chunks = 1 if workers == 1 else 4 * workers
+    chunks = [list(c) for c in np.array_split(np.arange(len(data)), n_chunks) if len(c)]
     bar = tqdm(range(1, max_iter + 1), disable=not progress, desc=f"fit {variant}")
-    with joblib.parallel_backend(backend) if backend else nullcontext():
-        pool = joblib.Parallel(n_jobs=n_jobs)
+    engine = backend or ("loky" if workers > 1 else "local")
+    shared = {"data": data, "beta": beta, "phi": phi, "tau": tau, "max_branching": max_branching}
+    with ShardPool(engine, workers, shared=shared, address=address) as pool:
         for it in bar:
             new = params.copy()
             if learn_sigma:
                 new.Sigma = sigma_step(data, new)
-            outs = pool(
-                joblib.delayed(_fit_users)(
-                    [data[i] for i in c], [new.mu[i] for i in c],
-                    [new.W[data[i].neighbors, i] for i in c], new.Sigma, beta, phi, tau,
-                    max_branching,
-                )
-                for c in chunks
+            outs = pool.map(
+                _fit_chunk,
+                [(c, [new.mu[i] for i in c], [new.W[data[i].neighbors, i] for i in c], new.Sigma)
+                 for c in chunks],
             )  # fmt: skip
             new_loglik = 0.0
             for c, out in zip(chunks, outs, strict=True):
@@ -409,6 +414,8 @@ def select_tau_beta(
     fraction: float = 0.8,
     n_cascades: int | None = None,
     n_jobs: int = 1,
+    backend: str | None = None,
+    address: str | None = None,
     tol: float = 1e-4,
     max_iter: int = 20,
     max_branching: float | None = None,
@@ -435,7 +442,8 @@ def select_tau_beta(
         for beta in grid_betas:
             res = fit_hawkes(
                 fit_part, support, variant, tau, beta, init=warm, n_cascades=n_cascades,
-                n_jobs=n_jobs, tol=tol, max_iter=max_iter, data=data, max_branching=max_branching,
+                n_jobs=n_jobs, backend=backend, address=address, tol=tol, max_iter=max_iter,
+                data=data, max_branching=max_branching,
             )  # fmt: skip
             warm = res.params
             score = float(user_terms(valid, res.params).sum())

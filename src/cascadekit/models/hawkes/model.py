@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from joblib.parallel import BACKENDS as JOBLIB_BACKENDS
 
 from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
 from cascadekit.models.base import read_model_header, write_model_header
 from cascadekit.models.hawkes.inference import check_branching, fit_hawkes, select_tau_beta
 from cascadekit.models.hawkes.likelihood import build_user_data, user_terms
+from cascadekit.parallel import BACKENDS
 from cascadekit.simulate.hawkes_params import VARIANTS, HawkesParams
 
 
@@ -30,7 +30,8 @@ class HawkesConfig:
     use_graph: restrict W to the dataset's social graph (plus self-excitation); False lets every
         pair of users interact.
     self_excitation: also free the diagonal w_uu (the Correlated Cascades code adds it).
-    n_jobs, backend: joblib workers / backend of the per-user step.
+    n_jobs, backend, address: workers (-1: every core), engine (`cascadekit.parallel.BACKENDS`;
+        None: loky with several workers) and cluster of the per-user step; same fit on each.
     tol, max_iter: stopping rule of Alg. 1 (relative log-likelihood gain).
     max_branching: in (0, 1): constrain every user's in-excitation τ·Σ_v w_vu, so the fit is
         stationary (ρ(Wᵀ)·τ ≤ max_branching) and safe to simulate; None: unconstrained MLE.
@@ -48,6 +49,7 @@ class HawkesConfig:
     max_iter: int = 50
     n_jobs: int = 1
     backend: str | None = None
+    address: str | None = None
     max_branching: float | None = None
     seed: int = 0
 
@@ -67,8 +69,8 @@ class HawkesConfig:
             grid = getattr(self, name)
             if grid is not None and not (grid and all(math.isfinite(v) and v > 0 for v in grid)):
                 raise ValueError(f"{name} must be a non-empty list of positive numbers, got {grid}")
-        if self.backend is not None and self.backend not in {*JOBLIB_BACKENDS, "ray", "dask"}:
-            raise ValueError(f"backend must be a joblib backend name, got {self.backend!r}")
+        if self.backend is not None and self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
 
 
 class MarkedHawkes:
@@ -139,7 +141,8 @@ class MarkedHawkes:
         if cfg.taus or cfg.betas:
             selection = select_tau_beta(
                 train, cfg.taus or [cfg.tau], cfg.betas or [cfg.beta], support,
-                variant=cfg.variant, n_jobs=cfg.n_jobs, max_branching=cfg.max_branching,
+                variant=cfg.variant, n_jobs=cfg.n_jobs, backend=cfg.backend, address=cfg.address,
+                max_branching=cfg.max_branching,
             )  # fmt: skip
             self.config = replace(cfg, tau=selection["tau"], beta=selection["beta"])
             cfg = self.config
@@ -148,7 +151,7 @@ class MarkedHawkes:
         feature_s = time.perf_counter() - t0
         res = fit_hawkes(
             train, support, cfg.variant, cfg.tau, cfg.beta, init=self.init, n_jobs=cfg.n_jobs,
-            backend=cfg.backend, tol=cfg.tol, max_iter=cfg.max_iter, progress=self.progress,
+            backend=cfg.backend, address=cfg.address, tol=cfg.tol, max_iter=cfg.max_iter, progress=self.progress,
             data=data, max_branching=cfg.max_branching,
         )  # fmt: skip
         self.params_, self.support_ = res.params, support
