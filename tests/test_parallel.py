@@ -1,17 +1,20 @@
 """`cascadekit.parallel` and sharded Monte Carlo identification: shard seeds and ranges, results in
 shard order, and bit-identical identification / size numbers in this process, on joblib (loky),
-a local 2-worker Ray cluster and a local 2-worker Dask cluster."""
+a local 2-worker Ray cluster and a local 2-worker Dask cluster; sharded IC simulation alike."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
+from fake_registry import bundle_differences
 
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.models.lstm import LSTMConfig, LSTMNet
 from cascadekit.parallel import map_shards, shard_ranges, shard_seed
+from cascadekit.simulate.ic import simulate_ic
+from cascadekit.simulate.synthetic import random_graph
 from cascadekit.tasks.identification import Sharding, evaluate_identification, evaluate_size
 
 
@@ -87,3 +90,17 @@ def test_identification_is_bit_identical_on_every_backend(net: LSTMNet) -> None:
     # the shard size is part of the protocol (each shard draws its own stream); the workers not
     other = evaluate_identification(net, data, sharding=Sharding(shard_size=40), **run)
     assert _numbers(other) != local
+
+
+@pytest.mark.usefixtures("engines")
+def test_sharded_ic_simulation_is_the_same_on_every_backend() -> None:
+    graph = random_graph(60, avg_degree=4.0, seed=0)
+    run = {"edge_prob": 0.3, "n_samples": 5, "seed": 2, "shard_size": 16}
+    local = simulate_ic(graph, np.arange(20), **run)
+    assert len(local) == 100 and local.lengths.max() > 1
+    for backend in ("loky", "ray", "dask"):
+        other = simulate_ic(graph, np.arange(20), backend=backend, n_jobs=2, **run)
+        assert not bundle_differences(other, local)
+    # one stream (the default) and per-shard streams are two protocols
+    single = simulate_ic(graph, np.arange(20), edge_prob=0.3, n_samples=5, seed=2)
+    assert not np.array_equal(single.users, local.users)

@@ -20,6 +20,7 @@ import numpy as np
 
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.graph import SocialGraph
+from cascadekit.parallel import map_shards, shard_ranges, shard_seed
 
 # dense per-batch state is (cascades x users); cap it to keep memory around 50 MB
 _STATE_ENTRIES = 1 << 21
@@ -52,8 +53,17 @@ def simulate_ic(
     t_max: float = np.inf,
     n_samples: int = 1,
     seed: int = 0,
+    shard_size: int | None = None,
+    backend: str = "local",
+    n_jobs: int = 1,
+    address: str | None = None,
 ) -> CascadeSet:
     """Simulate ``n_samples`` cascades from each seed user (or seed set), seed-major order.
+
+    ``shard_size`` None: one random stream seeded ``seed``, in this process. An int: the cascades
+    are cut into shards of that many, shard k drawn from its own stream `shard_seed(seed, k)`, run
+    on ``backend`` with ``n_jobs`` workers (`cascadekit.parallel`; ``address``: the cluster) —
+    the same cascades on every backend and worker count.
 
     ``delay="exponential"``: d ~ Exp(rate) (hazard ``rate``); ``"rayleigh"``: hazard ``rate · t``,
     i.e. survival exp(−rate·t²/2), mean sqrt(π / (2·rate)). Infections after ``t_max`` are cut.
@@ -83,19 +93,43 @@ def simulate_ic(
         if len(s) == 0 or s.min() < 0 or s.max() >= n:
             raise ValueError(f"every seed set must be non-empty user indices in [0, {n})")
     all_sets = [s for s in sets for _ in range(n_samples)]
-    rng = np.random.default_rng(seed)
-    batch = max(1, _STATE_ENTRIES // max(n, 1))
-    users, times, parents, lengths = [], [], [], []
-    for a in range(0, len(all_sets), batch):
-        out = _simulate_batch(graph, all_sets[a : a + batch], p, r, delay, t_max, rng)
-        for acc, part in zip((users, times, parents, lengths), out, strict=True):
-            acc.append(part)
+    if shard_size is None:
+        shards = [(np.random.default_rng(seed), all_sets)]
+    else:
+        shards = [(np.random.default_rng(shard_seed(seed, k)), all_sets[rows.start : rows.stop])
+                  for k, rows in enumerate(shard_ranges(len(all_sets), shard_size))]  # fmt: skip
+    parts = map_shards(
+        _simulate_shard, shards, backend=backend, n_jobs=n_jobs, address=address,
+        shared={"graph": graph, "p": p, "r": r, "delay": delay, "t_max": t_max},
+    )  # fmt: skip
+    users, times, parents, lengths = (sum((part[j] for part in parts), []) for j in range(4))
     ids = [f"{i}/{k}" for i in range(len(sets)) for k in range(n_samples)]
     cat = np.concatenate
     return CascadeSet(
         cat(users), cat([[0], np.cumsum(cat(lengths))]), graph.vocab,
         times=cat(times), parents=cat(parents), ids=ids,
     )  # fmt: skip
+
+
+def _simulate_shard(
+    shard: tuple[np.random.Generator, list[np.ndarray]],
+    *,
+    graph: SocialGraph,
+    p: np.ndarray,
+    r: np.ndarray,
+    delay: str,
+    t_max: float,
+) -> tuple[list[np.ndarray], ...]:
+    """One shard's cascades in batches that bound the dense state: (users, times, parents,
+    lengths), one array per batch."""
+    rng, sets = shard
+    batch = max(1, _STATE_ENTRIES // max(graph.n_nodes, 1))
+    out: tuple[list[np.ndarray], ...] = ([], [], [], [])
+    for a in range(0, len(sets), batch):
+        parts = _simulate_batch(graph, sets[a : a + batch], p, r, delay, t_max, rng)
+        for acc, part in zip(out, parts, strict=True):
+            acc.append(part)
+    return out
 
 
 def _simulate_batch(
