@@ -398,6 +398,8 @@ def train_cmd(
         split_options=parse_options(split_option), seed=seed, resume=resume,
         overwrite=overwrite,
     )  # fmt: skip
+    if info is None:  # a data-parallel rank other than 0: rank 0 reports and writes the run
+        return
     sel = info.selection
     kept = (
         f"; kept epoch {sel['kept_epoch'] + 1} of {sel['epochs_run']} ({sel['stop_reason']})"

@@ -30,7 +30,7 @@ from cascadekit.errors import CascadeKitError
 from cascadekit.options import checked_kwargs
 from cascadekit.runs import RunInfo, write_metrics
 from cascadekit.tasks.base import Task
-from cascadekit.training import CHECKPOINT, TrainConfig
+from cascadekit.training import CHECKPOINT, TrainConfig, launched_main
 
 SEED_MAX = 2**32 - 1  # numpy's legacy seeding and torch both take every seed up to here
 # a synthetic simulation without a fitted run to size its cap stops after this many events
@@ -166,9 +166,10 @@ def train(
     seed: int = 0,
     resume: bool = False,
     overwrite: bool = False,
-) -> RunInfo:
+) -> RunInfo | None:
     """Fit ``model`` for ``task`` on ``data``'s training part; write the run folder ``out``
-    (``overwrite``: replace a run already there, once the options and data have been read)."""
+    (``overwrite``: replace a run already there, once the options and data have been read).
+    With data-parallel training, rank 0 writes the run; the other ranks return None."""
     spec = registry.model(model)
     task_name = task or spec.tasks[0]
     if task_name not in spec.tasks:
@@ -176,20 +177,24 @@ def train(
     the_task = registry.task(task_name, split_options)
     check_seed(seed)
     out = Path(out)
-    _prepare_out(out, resume, overwrite)
+    main = launched_main()  # data-parallel ranks > 0 train beside rank 0 but write nothing
+    if main:
+        _prepare_out(out, resume, overwrite)
     opts = dict(options or {})
     estimator = spec.create(preset, {**_seeded(spec, seed), **opts})
     bundle = load_bundle(data, seed, data_options, data_format)
     split = the_task.build(bundle, seed)
     estimator.use_bundle(bundle)
     validator, monitor = the_task.selection(estimator)
-    if overwrite:
+    if overwrite and main:
         _clear_run(out)
     t0 = time.perf_counter()
     estimator.fit(
         split.train, split.valid, run_dir=out, resume=resume, validator=validator, monitor=monitor
     )
     fit_seconds = time.perf_counter() - t0
+    if not launched_main():  # a rank Fabric started inside fit, or one a launcher started
+        return None
     estimator.save(out / "model")
     result = getattr(estimator, "fit_result_", None)
     train_config = getattr(estimator, "train_config", None)

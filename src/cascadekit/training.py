@@ -3,7 +3,15 @@
 Built on Lightning Fabric: Fabric picks the device (a GPU automatically when present) and moves
 modules and batches there; the loop itself stays explicit so that models keep their own fast,
 length-bucketed batching (measured: no overhead beyond noise against a plain PyTorch loop on CPU).
-Fabric's multi-device strategies (DDP, multi-node) are not wired yet: the loop runs on one device.
+Data-parallel training (``devices`` > 1 or ``num_nodes`` > 1, ``strategy="ddp"``): Fabric starts or
+joins the processes (``torchrun``, a cluster's launcher, or Fabric's own re-launch of the command)
+and the process group; every rank draws the same seeded batches and takes its own disjoint slice
+of each batch's rows (`rank_rows`), gradients are summed (losses reduced by sum) or averaged
+(means) over the ranks after each backward, so a step equals the single-process step on the
+whole batch. Gradients are reduced by the loop, not by a DDP wrapper: the models' losses call
+methods other than ``forward`` (``logits``, encoders), which DDP's hooks would not see.
+Validation and selection run on rank 0 and are broadcast; only rank 0 writes the run folder, and
+a checkpoint resumes on any world size.
 Python, numpy and torch RNGs are seeded from ``TrainConfig.seed``. Model selection and early
 stopping use the validation callback only — the test set never enters ``fit``.
 
@@ -24,6 +32,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -69,10 +78,13 @@ class TrainConfig:
     schedule: dict[str, Any] | None = None
     max_steps: int | None = None
     select: str = "task"
+    devices: int = 1
+    num_nodes: int = 1
+    strategy: str = "auto"  # Fabric's strategy name: "auto", "ddp", ...
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # JSON gives lists
-        for name in ("max_epochs", "batch_size", "patience", "val_every"):
+        for name in ("max_epochs", "batch_size", "patience", "val_every", "devices", "num_nodes"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.lr <= 0:
@@ -188,6 +200,43 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
 
 
+def launched_main() -> bool:
+    """Whether this process is rank 0 (or alone), from what a launcher set before any process
+    group exists: torchrun's ``RANK``, or Fabric's ``NODE_RANK`` / ``LOCAL_RANK``."""
+    if "RANK" in os.environ:
+        return int(os.environ["RANK"]) == 0
+    return int(os.environ.get("NODE_RANK", 0)) == 0 and int(os.environ.get("LOCAL_RANK", 0)) == 0
+
+
+def rank_rows(batch: Any, rank: int, world: int) -> Any:
+    """Rank ``rank``'s contiguous slice of a batch's rows (of ``world`` near-equal slices): a
+    tensor, or a tuple / list / dict of them with the batch dimension first (other values are
+    kept whole)."""
+    if isinstance(batch, torch.Tensor):
+        return torch.tensor_split(batch, world)[rank]
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(rank_rows(b, rank, world) for b in batch)
+    if isinstance(batch, dict):
+        return {k: rank_rows(v, rank, world) for k, v in batch.items()}
+    return batch
+
+
+def _leading_sizes(batch: Any) -> set[int]:
+    if isinstance(batch, torch.Tensor):
+        return {len(batch)} if batch.dim() else set()
+    if isinstance(batch, (tuple, list, dict)):
+        parts = batch.values() if isinstance(batch, dict) else batch
+        return set().union(*map(_leading_sizes, parts))
+    return set()
+
+
+def _rows(batch: Any) -> int | None:
+    """Rows of a batch as `rank_rows` splits it: None when no tensor has a batch dimension or
+    its tensors disagree on it (a split would cut something that is not rows)."""
+    sizes = _leading_sizes(batch)
+    return sizes.pop() if len(sizes) == 1 else None
+
+
 def resolve_monitor(select: str, task_monitor: Monitor | None) -> Monitor | None:
     """The (metric, mode) that picks the epoch, or None to keep the last one."""
     if select == "last":
@@ -232,6 +281,7 @@ def fit(
     resume: bool = False,
     param_groups: list[dict[str, Any]] | None = None,
     extra_config: dict[str, Any] | None = None,
+    loss_reduction: str = "mean",
 ) -> TrainResult:
     """Train ``module`` in place and leave it holding the kept epoch's weights.
 
@@ -242,8 +292,11 @@ def fit(
     the epoch's mean training loss (``"loss"``). ``param_groups``: torch parameter groups (default:
     every trainable parameter, one group). ``resume=True`` continues from ``run_dir/checkpoint.pt``
     (a finished or early-stopped run is not trained further) and ends with the same weights and
-    history as an uninterrupted run.
+    history as an uninterrupted run. ``loss_reduction``: "sum" when the loss sums over a batch's
+    rows (ranks' gradients are then summed), "mean" when it averages them (averaged).
     """
+    if loss_reduction not in ("sum", "mean"):
+        raise ValueError(f"loss_reduction must be 'sum' or 'mean', got {loss_reduction!r}")
     cfg = config or TrainConfig()
     monitor = resolve_monitor(cfg.select, monitor)
     if monitor is not None and monitor[1] not in ("max", "min"):
@@ -253,7 +306,7 @@ def fit(
     was_deterministic = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(cfg.deterministic, warn_only=True)
     try:
-        loop = _Loop(module, cfg, monitor, run_dir, param_groups, extra_config)
+        loop = _Loop(module, cfg, monitor, run_dir, param_groups, extra_config, loss_reduction)
         return loop.run(train_batches, loss_fn, validate, resume)
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
@@ -270,22 +323,34 @@ class _Loop:
         run_dir: str | Path | None,
         param_groups: list[dict[str, Any]] | None,
         extra_config: dict[str, Any] | None,
+        loss_reduction: str = "mean",
     ) -> None:
         # imported here: lightning takes ~1 s to import and most of the toolkit never trains
         from lightning.fabric import Fabric
 
         seed_everything(cfg.seed)
         self.cfg, self.monitor, self.module = cfg, monitor, module
-        self.fabric = Fabric(accelerator=cfg.device, devices=1)
+        self.fabric = Fabric(accelerator=cfg.device, devices=cfg.devices,
+                             num_nodes=cfg.num_nodes, strategy=cfg.strategy)  # fmt: skip
+        self.world, self.reduction = self.fabric.world_size, loss_reduction
+        if self.world > 1:
+            self.fabric.launch()  # joins torchrun's / a cluster's processes, or starts them
+        self.main = self.fabric.is_global_zero
         self.run_dir = Path(run_dir) if run_dir is not None else None
-        if self.run_dir is not None:
+        if self.run_dir is not None and self.main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             config = {"train": asdict(cfg), **(extra_config or {})}
             _write_atomic(self.run_dir / "config.json", json.dumps(config, indent=2, default=str))
         groups = param_groups or [{"params": [p for p in module.parameters() if p.requires_grad]}]
+        self.params = [p for g in groups for p in g["params"]]
         self.opt = _optimizer(groups, cfg)
         self.sched = _scheduler(self.opt, cfg)
-        self.model, self.opt = self.fabric.setup(module, self.opt)
+        if self.world == 1:
+            self.model, self.opt = self.fabric.setup(module, self.opt)
+        else:  # a plain module on this rank's device, rank 0's weights (see the module docstring)
+            self.model = module.to(self.fabric.device)
+            for tensor in module.state_dict().values():
+                torch.distributed.broadcast(tensor, src=0)
         mode = monitor[1] if monitor else "max"
         self.state = _State(mode=mode, best=-math.inf if mode == "max" else math.inf)
 
@@ -314,7 +379,10 @@ class _Loop:
             ):
                 self.model.eval()
                 with torch.no_grad():
-                    entry.update({f"valid_{k}": float(v) for k, v in validate(self.module).items()})
+                    scores = validate(self.module) if self.main else None
+                if self.world > 1:
+                    scores = self.fabric.broadcast(scores, src=0)
+                entry.update({f"valid_{k}": float(v) for k, v in scores.items()})
                 self._check(entry, f"valid_{self.monitor[0]}" if self.monitor else None)
             elif validate is None:
                 self._check(entry, f"train_{self.monitor[0]}" if self.monitor else None)
@@ -326,7 +394,7 @@ class _Loop:
             elif epoch + 1 == cfg.max_epochs:
                 st.stop_reason = f"max_epochs ({cfg.max_epochs}) reached"
             self._save_checkpoint()
-            if cfg.progress:
+            if cfg.progress and self.main:
                 shown = {k: round(v, 4) for k, v in entry.items() if k.startswith("valid_")}
                 tqdm.write(f"epoch {epoch + 1}: train_loss={entry['train_loss']:.4f} {shown}")
         if self.monitor is not None and st.best_state is not None:
@@ -350,16 +418,25 @@ class _Loop:
         totals: dict[str, float] = {}
         n_batches = 0
         bar = tqdm(
-            batches, desc=f"epoch {epoch + 1}/{cfg.max_epochs}", disable=not cfg.progress,
-            leave=False,
+            batches, desc=f"epoch {epoch + 1}/{cfg.max_epochs}",
+            disable=not (cfg.progress and self.main), leave=False,
         )  # fmt: skip
         for batch in bar:
-            batch = self.fabric.to_device(batch)
             self.opt.zero_grad(set_to_none=True)
-            out = loss_fn(self.model, batch)
-            parts = out if isinstance(out, dict) else {"loss": out}
-            self.fabric.backward(parts["loss"])
-            if cfg.grad_clip:
+            mine = self.world == 1 or self._my_rows(batch)
+            if self.world > 1:
+                batch = rank_rows(batch, self.fabric.global_rank, self.world)
+            parts: dict[str, torch.Tensor] = {}
+            if mine:
+                batch = self.fabric.to_device(batch)
+                out = loss_fn(self.model, batch)
+                parts = out if isinstance(out, dict) else {"loss": out}
+                self.fabric.backward(parts["loss"])
+            if self.world > 1:
+                self._reduce_gradients()
+                if cfg.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(self.params, cfg.grad_clip)
+            elif cfg.grad_clip:
                 self.fabric.clip_gradients(self.model, self.opt, max_norm=cfg.grad_clip)
             self.opt.step()
             if self.sched is not None:
@@ -368,15 +445,59 @@ class _Loop:
             n_batches += 1
             for k, v in parts.items():
                 totals[k] = totals.get(k, 0.0) + float(v.detach())
-            if cfg.progress:
+            if cfg.progress and "loss" in totals:
                 bar.set_postfix(loss=f"{totals['loss'] / n_batches:.4f}")
             if cfg.max_steps is not None and st.step >= cfg.max_steps:
                 break
         if not n_batches:
             raise ValueError(f"epoch {epoch + 1} had no training batches (empty training set?)")
+        if self.world > 1:
+            totals = self._reduce_totals(totals)
         entry: dict[str, Any] = {"epoch": epoch, "step": st.step}
         entry.update({f"train_{k}": v / n_batches for k, v in totals.items()})
         return entry
+
+    # data parallel (world > 1) ------------------------------------------------------------------
+    def _my_rows(self, batch: Any) -> bool:
+        """Whether this rank gets any of the rows of the batch every rank drew."""
+        rows = _rows(batch)
+        if rows is None:
+            raise CascadeKitError(
+                f"data-parallel training splits each batch's rows over the ranks, but this "
+                f"model's batches ({type(batch).__name__}) have no common first dimension; "
+                "train it with devices=1"
+            )
+        return self.fabric.global_rank < rows  # tensor_split gives the first ranks the rows
+
+    def _reduce_gradients(self) -> None:
+        """Sum (or average) every gradient over the ranks in one collective; a parameter no rank
+        used keeps no gradient, as in a single-process step."""
+        dev = self.fabric.device
+        used = torch.tensor(
+            [p.grad is not None for p in self.params], dtype=torch.float32, device=dev
+        )
+        used = self.fabric.all_reduce(used, reduce_op="sum")
+        params = [p for p, u in zip(self.params, used.tolist(), strict=True) if u > 0]
+        for p in params:
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        if not params:
+            return
+        flat = torch.cat([p.grad.reshape(-1) for p in params])
+        flat = self.fabric.all_reduce(flat, reduce_op=self.reduction)
+        offset = 0
+        for p in params:
+            p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
+            offset += p.numel()
+
+    def _reduce_totals(self, totals: dict[str, float]) -> dict[str, float]:
+        """The epoch's loss parts over all ranks: summed (sum losses) or averaged (means)."""
+        keys: list[Any] = [None] * self.world
+        torch.distributed.all_gather_object(keys, sorted(totals))
+        names = sorted(set().union(*keys))
+        values = torch.tensor([totals.get(k, 0.0) for k in names], dtype=torch.float64)
+        values = self.fabric.all_reduce(values.to(self.fabric.device), reduce_op=self.reduction)
+        return dict(zip(names, values.tolist(), strict=True))
 
     def _check(self, entry: dict[str, Any], key: str | None) -> None:
         """Selection and early stopping after one validation check (no-op when keeping the last)."""
@@ -401,7 +522,7 @@ class _Loop:
                 )
 
     def _save_checkpoint(self) -> None:
-        if self.run_dir is None:
+        if self.run_dir is None or not self.main:
             return
         st = self.state
         history = json.dumps(st.history, indent=1)

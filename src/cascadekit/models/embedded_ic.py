@@ -211,6 +211,7 @@ class EmbeddedIC(SequenceEstimator):
 
     name = "embedded_ic"
     config_class = EmbeddedICConfig
+    loss_reduction = "mean"
 
     def _network(self, meta: dict[str, Any]) -> EmbeddedICNet:
         return EmbeddedICNet(meta["n_users"], self.config)

@@ -40,6 +40,8 @@ class TorchEstimator:
     name: ClassVar[str] = "torch"
     config_class: ClassVar[type]
     default_monitor: ClassVar[Monitor] = ("loss", "min")
+    # how `_loss` reduces a batch's rows: data-parallel ranks sum or average their gradients
+    loss_reduction: ClassVar[str] = "mean"
 
     def __init__(self, config: Any = None, train_config: TrainConfig | None = None) -> None:
         self.config = config if config is not None else self.config_class()
@@ -116,6 +118,7 @@ class TorchEstimator:
             resume=resume,
             param_groups=self._param_groups(self.module_),
             extra_config={"model": self.name, "model_config": asdict(self.config)},
+            loss_reduction=self.loss_reduction,
         )
         self.module_.eval()
         self.history_ = result.history

@@ -167,6 +167,7 @@ class SequenceEstimator(TorchEstimator):
     `KnownUsers`."""
 
     default_monitor = ("nll", "min")
+    loss_reduction = "sum"  # `next_user_loss` sums over positions
 
     def _network(self, meta: dict[str, Any]) -> nn.Module:
         raise NotImplementedError
