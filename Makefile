@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
-EXTRAS ?= dev,graph,vision,text
+EXTRAS ?= dev,graph,vision,text,dist
 # the real-data mirror, when it sits beside the checkout (CI); real-data tests skip without it
 export CASCADEKIT_MIRROR ?= $(wildcard $(abspath ../shared/data))
 

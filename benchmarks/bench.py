@@ -357,6 +357,13 @@ ENTRIES: dict[str, Entry] = {
         (f"{PY} {B}/influence_report.py",),
         "the DeepInf report from the JSON files above (run after them)",
     ),
+    "scaling": Entry(
+        ("scaling.json",),
+        (f"{PY} {B}/scaling.py",),
+        "identification (ndm_lastfm) and the MIC fit (C4 url) in this process and on 1 and 2 "
+        "workers of loky, Ray and Dask: agreement, engine overhead, projection to 8 / 64 workers",
+        quiet=True,
+    ),
     "popularity_speed": Entry(
         ("popularity_speed.json",),
         (f"{PY} {B}/popularity_speed.py",),

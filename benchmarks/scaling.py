@@ -61,6 +61,7 @@ def shutdown_engines() -> None:
 def scaling_rows(run: Callable[[str, int], Any], units: int, same: Callable[..., Any]) -> dict:
     """Local, then every (engine, workers): first and steady seconds, speed-up, agreement, and
     the projection. ``units``: the finest pieces the work can be cut into (shards, users)."""
+    timed(lambda: run("local", 1))  # warm-up: first-call costs (allocator, caches) not counted
     local_s, local = timed(lambda: run("local", 1))
     rows = []
     for backend, workers in ENGINES:

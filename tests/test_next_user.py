@@ -101,7 +101,7 @@ def test_batching_does_not_change_the_numbers() -> None:
     model = Fixed([0.5, 0.1, 0.9, 0.3, 0.2])
     ref = evaluate_next_user(model, tiny(), ks=(1, 2))
     one = evaluate_next_user(model, tiny(), ks=(1, 2), batch_size=1)
-    tight = evaluate_next_user(model, tiny(), ks=(1, 2), score_budget=1)  # one cascade per batch
+    tight = evaluate_next_user(model, tiny(), ks=(1, 2), budget=1)  # one cascade per batch
     assert one == pytest.approx(ref) and tight == pytest.approx(ref)
     assert ref["nll"] == pytest.approx(
         next_user_loss(model, encode_padded(tiny())).item() / ref["positions"]

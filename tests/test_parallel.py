@@ -104,3 +104,26 @@ def test_sharded_ic_simulation_is_the_same_on_every_backend() -> None:
     # one stream (the default) and per-shard streams are two protocols
     single = simulate_ic(graph, np.arange(20), edge_prob=0.3, n_samples=5, seed=2)
     assert not np.array_equal(single.users, local.users)
+
+
+@pytest.mark.usefixtures("engines")
+def test_sharded_ego_networks_are_the_same_on_every_backend(monkeypatch) -> None:
+    from cascadekit.graph import ego
+
+    monkeypatch.setattr(ego, "CHUNK", 100)  # the driver cuts the chunks: several shards here
+    graph = random_graph(400, avg_degree=8, seed=0)
+    rng = np.random.default_rng(0)
+    cascades = simulate_ic(graph, rng.integers(0, 400, 30), edge_prob=0.2, seed=0)
+
+    def build(backend: str | None, n_jobs: int = 1) -> object:
+        options = ego.EgoOptions(ego_size=12, backend=backend, n_jobs=n_jobs)
+        inst = ego.build_instances(graph, cascades, options, seed=5)
+        inst.info.pop("options")  # records the backend asked for
+        return inst
+
+    local = build("local")
+    assert local.info["instances"]["positive"] > 300 and len(local.labels) > 400
+    for backend in ("loky", "ray", "dask"):
+        assert not bundle_differences(build(backend, 2), local)
+    # one stream (the published instances) and per-chunk streams are two protocols
+    assert not np.array_equal(build(None).vertices, local.vertices)

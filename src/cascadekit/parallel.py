@@ -107,7 +107,9 @@ class ShardPool:
             self._task = self._ray.remote(num_cpus=1)(_call)
         elif backend == "dask":
             self._client = _dask_client(address, n_jobs)
-            self._shared = self._client.scatter(shared_values, broadcast=True)
+            # a fresh key (not the content hash): a later pool scattering the same objects
+            # must not share, and lose, this pool's copy when it is released
+            self._shared = self._client.scatter(shared_values, broadcast=True, hash=False)
         else:
             self._shared = shared_values
         if backend in ("loky", "threading"):
@@ -121,7 +123,7 @@ class ShardPool:
 
     def __exit__(self, *exc: object) -> None:
         if self.backend == "dask":
-            self._client.cancel(self._shared)
+            self._shared.release()
 
     def map(
         self, fn: Callable[..., Any], shards: Sequence[Any], *, progress: bool = False,

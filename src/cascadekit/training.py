@@ -202,9 +202,11 @@ def _set_rng_state(state: dict[str, Any]) -> None:
 
 def launched_main() -> bool:
     """Whether this process is rank 0 (or alone), from what a launcher set before any process
-    group exists: torchrun's ``RANK``, or Fabric's ``NODE_RANK`` / ``LOCAL_RANK``."""
-    if "RANK" in os.environ:
-        return int(os.environ["RANK"]) == 0
+    group exists: torchrun's ``RANK``, SLURM's ``SLURM_PROCID``, or Fabric's ``NODE_RANK`` /
+    ``LOCAL_RANK``."""
+    for name in ("RANK", "SLURM_PROCID"):
+        if name in os.environ:
+            return int(os.environ[name]) == 0
     return int(os.environ.get("NODE_RANK", 0)) == 0 and int(os.environ.get("LOCAL_RANK", 0)) == 0
 
 

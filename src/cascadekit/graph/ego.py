@@ -45,6 +45,7 @@ from cascadekit.data.events import EventLog
 from cascadekit.data.graph import SocialGraph
 from cascadekit.data.influence import InfluenceInstances
 from cascadekit.errors import CascadeKitError
+from cascadekit.parallel import check_backend, map_shards, shard_seed
 from cascadekit.simulate.ic import _ranges as concat_ranges
 
 # candidates processed together (at most CHUNK, and at most PAIRS (candidate, neighbour) pairs):
@@ -71,7 +72,13 @@ class EgoOptions:
     the paper rebalances all negatives to 3:1, drawing per adoption keeps that ratio locally);
     ``min_item_size`` / ``max_item_size``: kept items have ``min ≤ adopters < max`` (None: no
     upper bound); ``min_degree`` / ``max_degree``: the same window on the degree of positive egos
-    and negative candidates."""
+    and negative candidates.
+
+    ``backend``: None builds every chunk of candidates from one random stream in this process
+    (the instances of the published tables); an engine name (`cascadekit.parallel.BACKENDS`,
+    ``"local"`` included) gives chunk k its own stream `shard_seed(seed, k)` and runs the chunks
+    there with ``n_jobs`` workers (``address``: the cluster) — the same instances on every
+    engine and worker count, not the same as the one-stream ones."""
 
     ego_size: int = 50
     min_active_neighbors: int = 3
@@ -82,8 +89,13 @@ class EgoOptions:
     max_item_size: int | None = None
     min_degree: int = 0
     max_degree: int | None = None
+    backend: str | None = None
+    n_jobs: int = 1
+    address: str | None = None
 
     def __post_init__(self) -> None:
+        if self.backend is not None:
+            check_backend(self.backend, self.n_jobs)
         if self.ego_size < 2:
             raise ValueError(f"ego_size must be at least 2, got {self.ego_size}")
         if self.min_active_neighbors < 0 or self.negatives_per_positive < 0:
@@ -400,6 +412,22 @@ def _ego_networks(
             labels[keep], items[keep], times[keep], n_active[keep])  # fmt: skip
 
 
+def _ego_shard(
+    shard: tuple[int, tuple[np.ndarray, ...]],
+    *,
+    adj: sp.csr_matrix,
+    edge_keys: np.ndarray,
+    ad: _Adoptions,
+    options: EgoOptions,
+) -> tuple[tuple[np.ndarray, ...], dict[str, Any]]:
+    """One chunk of candidates from its own stream: its ego networks and its drop counts."""
+    chunk_seed, chunk = shard
+    counts: dict[str, Any] = {}
+    part = _ego_networks(adj, edge_keys, ad, chunk, options, np.random.default_rng(chunk_seed),
+                         counts)  # fmt: skip
+    return part, counts
+
+
 def _add(a: dict[str, int] | None, b: dict[str, int]) -> dict[str, int]:
     return b if a is None else {key: a[key] + b[key] for key in b}
 
@@ -455,12 +483,24 @@ def build_instances(
     edge_keys = np.repeat(np.arange(n_users, dtype=np.int64), deg) * n_users + adj.indices
     parts: list[tuple[np.ndarray, ...]] = []
     counts: dict[str, Any] = {}
-    bar = tqdm(total=len(labels), desc="ego networks", unit="cand", disable=not progress)
-    for part in _chunks(deg[cand[0]], CHUNK):
-        chunk = tuple(c[part] for c in cand)
-        parts.append(_ego_networks(adj, edge_keys, ad, chunk, o, rng, counts))
-        bar.update(len(chunk[0]))
-    bar.close()
+    chunks = [tuple(c[part] for c in cand) for part in _chunks(deg[cand[0]], CHUNK)]
+    if o.backend is None:
+        bar = tqdm(total=len(labels), desc="ego networks", unit="cand", disable=not progress)
+        for chunk in chunks:
+            parts.append(_ego_networks(adj, edge_keys, ad, chunk, o, rng, counts))
+            bar.update(len(chunk[0]))
+        bar.close()
+    else:
+        shards = [(shard_seed(seed, k), chunk) for k, chunk in enumerate(chunks)]
+        shared = {"adj": adj, "edge_keys": edge_keys, "ad": ad, "options": o}
+        for part, part_counts in map_shards(
+            _ego_shard, shards, backend=o.backend, n_jobs=o.n_jobs, address=o.address,
+            shared=shared, progress=progress, desc="ego networks",
+        ):  # fmt: skip
+            parts.append(part)
+            for key, value in part_counts.items():  # label counts (dicts) and a count
+                counts[key] = (_add(counts.get(key), value) if isinstance(value, dict)
+                               else counts.get(key, 0) + value)  # fmt: skip
     n = o.ego_size
     empty = (np.zeros((0, n), np.int64), np.zeros((0, n, n), bool), np.zeros((0, n), bool),
              np.zeros(0, np.int8), np.zeros(0, np.int64), np.zeros(0),

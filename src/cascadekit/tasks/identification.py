@@ -41,16 +41,8 @@ from cascadekit.metrics import (
 from cascadekit.models.base import CascadeSimulator, SequenceSampler, end_token, pad_token
 from cascadekit.parallel import check_backend, map_shards, shard_ranges, shard_seed
 from cascadekit.tasks.base import Task
+from cascadekit.tasks.device import device_of, resolve_device, score_budget
 from cascadekit.tasks.next_user import CascadeSplitOptions, cascade_split
-
-# rows × (V + 1) scores one decoding step may hold (≈ 80 MB per float tensor): with large
-# vocabularies (Twitter: 12,627 users) this, not ``batch_rows``, bounds the batch
-SCORE_BUDGET = 20_000_000
-
-
-def _device_of(model: Any) -> torch.device:
-    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
-    return params[0].device if params else torch.device("cpu")
 
 
 def sample_categorical(scores: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -157,23 +149,6 @@ def _groups(
         start = stop
 
 
-def _resolve_device(model: Any, device: str) -> torch.device:
-    if device == "auto":
-        if torch.cuda.is_available() and isinstance(model, torch.nn.Module):
-            return torch.device("cuda")
-        return _device_of(model)
-    return torch.device(device)
-
-
-def score_budget(device: torch.device) -> int:
-    """Rows × (V+1) scores one decoding step may hold: `SCORE_BUDGET` on the CPU, a share of the
-    free memory on a GPU (a step keeps about eight such float tensors alive)."""
-    if device.type == "cuda":
-        free, _ = torch.cuda.mem_get_info(device)
-        return max(SCORE_BUDGET, free // (4 * 8))
-    return SCORE_BUDGET
-
-
 @dataclass(frozen=True)
 class Sharding:
     """How the Monte Carlo work is cut and where it runs (`cascadekit.parallel`).
@@ -212,7 +187,7 @@ def _shard_rows(
 ) -> np.ndarray:
     """One shard's cascades (indices ``idx``, already in decoding order) → their score rows."""
     k, idx = shard
-    dev = _resolve_device(model, device)
+    dev = resolve_device(model, device)
     if isinstance(model, torch.nn.Module):
         model.to(dev).eval()
     gen = torch.Generator(device=dev).manual_seed(shard_seed(seed, k))
@@ -254,7 +229,7 @@ def _simulate(
     shards = [(k, order[r.start : r.stop])
               for k, r in enumerate(shard_ranges(len(order), sharding.shard_size))]  # fmt: skip
     module = model if isinstance(model, torch.nn.Module) else None
-    home = _device_of(model)
+    home = device_of(model)
     was_training = bool(module is not None and module.training)
     try:
         parts = map_shards(

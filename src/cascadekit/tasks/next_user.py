@@ -26,6 +26,7 @@ from cascadekit.models.base import NextUserScorer, pad_token
 from cascadekit.models.batching import encode_padded
 from cascadekit.models.sequence import mask_infected
 from cascadekit.tasks.base import Task
+from cascadekit.tasks.device import device_of, resolve_device, score_budget
 
 
 @dataclass
@@ -144,26 +145,48 @@ def evaluate_next_user(
     ks: Sequence[int] = (10, 50, 100),
     batch_size: int = 64,
     max_len: int = 500,
-    score_budget: int = 20_000_000,
+    budget: int | None = None,
+    device: str = "auto",
 ) -> dict[str, float]:
     """hits@k, MAP@k, MRR over every prediction position, plus ``nll`` (mean −log p of the true
     next token, infected users masked) and ``positions``.
 
     Each cascade is cut to its first ``max_len`` users (then END); ranks come from
     `metrics.rank_of_target` (1 + strictly better candidates, infected users excluded). A batch holds
-    at most ``batch_size`` cascades and ``score_budget`` scores (rows × length × (V+1)).
+    at most ``batch_size`` cascades and ``budget`` scores (rows × length × (V+1); None: as the
+    device allows, `tasks.device.score_budget`). ``device="auto"``: a GPU when present.
     """
     was_training = getattr(model, "training", False)
+    home = device_of(model)
+    dev = resolve_device(model, device)
+    if isinstance(model, torch.nn.Module):
+        model.to(dev)
     if was_training:
         model.eval()
+    try:
+        return _ranked(model, cascades, ks, batch_size, max_len, budget or score_budget(dev), dev)
+    finally:
+        if isinstance(model, torch.nn.Module):
+            model.to(home)
+        if was_training:
+            model.train()
+
+
+def _ranked(
+    model: NextUserScorer,
+    cascades: CascadeSet,
+    ks: Sequence[int],
+    batch_size: int,
+    max_len: int,
+    budget: int,
+    device: torch.device,
+) -> dict[str, float]:
     v = model.n_users
-    params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
-    device = params[0].device if params else torch.device("cpu")
     lengths = np.minimum(cascades.lengths, max_len) + 1
     compact = hasattr(model, "class_logits")
     width = model.n_known + 2 if compact else v + 1
     ranks, nll = [], 0.0
-    for idx in _eval_batches(lengths, batch_size, max(1, score_budget // width)):
+    for idx in _eval_batches(lengths, batch_size, max(1, budget // width)):
         seq = encode_padded(cascades, idx, max_len=max_len).to(device)
         inputs, target = seq[:, :-1], seq[:, 1:]
         valid = target != pad_token(v)
@@ -190,8 +213,6 @@ def evaluate_next_user(
         # vocabularies; infected users are already −inf, so they can never outrank the target
         ranks.append((1 + (lg > gold[:, None]).sum(dim=1)).cpu().numpy())
         nll -= float((gold - normaliser).sum())
-    if was_training:
-        model.train()
     all_ranks = np.concatenate(ranks)
     return {
         **ranking_report(all_ranks, ks),
