@@ -6,9 +6,10 @@ projection to 8 and 64 workers from the measured per-shard cost.
    ``--epochs`` epochs (reference_code preset; its quality does not matter for timing), then
    `evaluate_identification` with S = ``--samples`` and shards of ``--shard-size`` cascades.
    Every engine and worker count must give bit-identical F1 (checked, recorded).
-2. MIC fit (Alg. 1, ``tol=0``, ``--mic-iter`` alternations) on the largest C4 log (``url``: the
-   point-process task's training part, its last ``--url-events`` events), the per-user step on
-   each engine; the fitted parameters' largest difference from the local fit is recorded.
+2. MIC fit (Alg. 1, ``--mic-iter`` alternations whatever the gain) on the largest C4 log
+   (``url``: the point-process task's training part of the whole log, or of its last
+   ``--url-events``), the per-user step on each engine; the fitted parameters' largest
+   difference from the local fit is recorded.
 
 Per engine and worker count: wall seconds of the first call (cluster start included) and of a
 second call (the cluster already up: the steady cost), speed-up against the local run; per
@@ -85,13 +86,14 @@ def scaling_rows(run: Callable[[str, int], Any], units: int, same: Callable[...,
 
 
 def project(t1: float, t2: float, units: int) -> dict[str, Any]:
-    """Amdahl's law through the two measured points, T(W) = serial + parallel / W (serial: the
-    driver and the engine's per-call cost; parallel: the work the workers share), never below
-    one unit of work per worker: T(W) = serial + parallel / min(W, units)."""
-    parallel = max(2.0 * (t1 - t2), 0.0)
-    serial = t1 - parallel
+    """Amdahl's law through the two measured points, serial + parallel = T(1 worker) with
+    T(2) = serial + parallel / 2 (serial: the driver's part and the engine's per-call cost,
+    clamped to [0, T(1)] against timing noise), and the work cut no finer than ``units``:
+    T(W) = serial + parallel · ceil(units / W) / units."""
+    serial = min(max(2.0 * t2 - t1, 0.0), t1)
+    parallel = t1 - serial
     return {"serial_s": round(serial, 2), "parallel_s": round(parallel, 2),
-            "projected_s": {str(w): round(serial + parallel / min(w, units), 2)
+            "projected_s": {str(w): round(serial + parallel * math.ceil(units / w) / units, 2)
                             for w in (8, 64)}}  # fmt: skip
 
 
@@ -151,7 +153,7 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=100)
     ap.add_argument("--shard-size", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--url-events", type=int, default=60_000)
+    ap.add_argument("--url-events", type=int, default=None, help="default: the whole log")
     ap.add_argument("--mic-iter", type=int, default=3)
     ap.add_argument("--parts", nargs="+", default=["identification", "mic"])
     args = ap.parse_args()

@@ -32,7 +32,7 @@ DOC = REPO / "docs" / "architecture.md"
 # (layer name, module prefixes relative to the package), bottom → top. A prefix covers the module
 # of that name and everything below it ("data" covers data/formats/*, data/splits, ...).
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("foundation", ("errors", "options")),
+    ("foundation", ("errors", "options", "parallel")),
     ("data", ("data",)),
     ("datasets", ("datasets",)),
     ("metrics", ("metrics",)),

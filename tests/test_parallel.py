@@ -4,6 +4,8 @@ a local 2-worker Ray cluster and a local 2-worker Dask cluster; sharded IC simul
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -127,3 +129,25 @@ def test_sharded_ego_networks_are_the_same_on_every_backend(monkeypatch) -> None
         assert not bundle_differences(build(backend, 2), local)
     # one stream (the published instances) and per-chunk streams are two protocols
     assert not np.array_equal(build(None).vertices, local.vertices)
+
+
+def test_cli_evaluate_with_a_backend_gives_the_local_numbers(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from cascadekit import pipeline
+    from cascadekit.cli import app
+
+    pipeline.train("lstm", "synthetic", tmp_path / "r", task="identification",
+                   options={"epochs": 1, "progress": False, "select": "last"},
+                   data_options={"n_users": 40, "n_cascades": 150})  # fmt: skip
+    args = ["evaluate", str(tmp_path / "r"), "--json", "--set", "n_samples=20",
+            "--set", "shard_size=4"]  # fmt: skip
+    runner = CliRunner()
+    local = runner.invoke(app, args)
+    sharded = runner.invoke(app, [*args, "--backend", "loky", "--workers", "2"])
+    assert local.exit_code == 0 and sharded.exit_code == 0, sharded.output
+    keys = ("macro_f1", "micro_f1", "macro_f1_first5", "micro_f1_first5")
+    got, want = (json.loads(r.stdout)["metrics"] for r in (sharded, local))
+    assert [got[k] for k in keys] == [want[k] for k in keys]
+    bad = runner.invoke(app, [*args, "--backend", "spark"])
+    assert bad.exit_code == 2 and "backend must be one of" in bad.stderr

@@ -305,6 +305,16 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return opts
 
 
+def engine_options(backend: str | None, workers: int | None) -> dict[str, Any]:
+    """``--backend`` / ``--workers`` as the options they stand for."""
+    out: dict[str, Any] = {}
+    if backend is not None:
+        out["backend"] = backend
+    if workers is not None:
+        out["n_jobs"] = workers
+    return out
+
+
 @app.command("convert")
 @friendly_errors
 def convert(
@@ -388,12 +398,20 @@ def train_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="replace the run already in --out (finished or interrupted)"
     ),
+    backend: str = typer.Option(
+        None,
+        "--backend",
+        help="where a Hawkes fit's per-user step runs: local | loky | ray | "
+        "dask (= --set backend=...; neural models: --set devices=N --set strategy=ddp)",
+    ),
+    workers: int = typer.Option(None, "--workers", help="workers of --backend (= --set n_jobs=N)"),
 ) -> None:
     """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
     from cascadekit import pipeline
 
+    options = {**parse_options(option), **engine_options(backend, workers)}
     info = pipeline.train(
-        model, data, out, task=task, preset=preset, options=parse_options(option),
+        model, data, out, task=task, preset=preset, options=options,
         data_options=parse_options(data_option), data_format=fmt,
         split_options=parse_options(split_option), seed=seed, resume=resume,
         overwrite=overwrite,
@@ -422,12 +440,20 @@ def evaluate_cmd(
     option: list[str] = typer.Option(
         [], "--set", help="task option key=value (e.g. n_samples=1000)"
     ),
+    backend: str = typer.Option(
+        None,
+        "--backend",
+        help="where the Monte Carlo shards run: local | loky | ray | dask "
+        "(= --set backend=...; docs/cluster.md)",
+    ),
+    workers: int = typer.Option(None, "--workers", help="workers of --backend (= --set n_jobs=N)"),
 ) -> None:
     """Score a trained run on its own held-out test split with a task protocol."""
     from cascadekit import pipeline
     from cascadekit.runs import strict_json
 
-    result = pipeline.evaluate(run, task, options=parse_options(option), progress=True)
+    options = {**parse_options(option), **engine_options(backend, workers)}
+    result = pipeline.evaluate(run, task, options=options, progress=True)
     if as_json:
         print_json(strict_json(result))
         return

@@ -3,9 +3,11 @@ Ray or Dask — never a scheduler of our own.
 
 The caller cuts its work into shards whose boundaries and seeds do not depend on the number of
 workers (`shard_seed`: seed and shard index → the shard's own seed), so every backend and every
-worker count gives the same numbers. `map_shards` sends the objects every shard needs once
-(``shared``: `ray.put`, Dask's broadcast scatter; joblib pickles them with each task), reports
-progress from the driver as shards finish, and returns the results in shard order.
+worker count gives the same numbers. A `ShardPool` sends the objects every shard needs once
+(``shared``: `ray.put`, Dask's broadcast scatter; joblib pickles them with each task) for any
+number of rounds of `ShardPool.map`, which reports progress from the driver as shards finish and
+returns the results in shard order; `map_shards` is one round. Objects travel pickled between
+this process and its own workers only; nothing downloaded is ever unpickled.
 
 Clusters: ``backend="ray"`` joins the Ray cluster already initialised in this process, else the one
 at ``address`` / ``$RAY_ADDRESS``, else starts a local one with ``n_jobs`` CPUs; ``backend="dask"``
