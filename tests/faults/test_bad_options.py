@@ -48,7 +48,7 @@ TRAIN_CASES = [
     ("mic", MIC, "taus=[]", "taus must be a non-empty list of positive numbers"),
     ("mic", MIC, "taus=[-1]", "taus must be a non-empty list of positive numbers"),
     ("mic", MIC, "betas=[0]", "betas must be a non-empty list of positive numbers"),
-    ("mic", MIC, "backend=bogus", "backend must be a joblib backend name"),
+    ("mic", MIC, "backend=bogus", "backend must be one of"),
 ]
 
 
