@@ -305,6 +305,14 @@ def parse_options(pairs: list[str]) -> dict[str, Any]:
     return opts
 
 
+BACKEND = typer.Option(
+    None, "--backend", help="where sharded work runs (Monte Carlo identification, a Hawkes fit's "
+    "per-user step): local | loky | ray | dask (= --set backend=...; docs/cluster.md; neural "
+    "training: --set devices=N --set strategy=ddp)",
+)  # fmt: skip
+WORKERS = typer.Option(None, "--workers", help="workers of --backend (= --set n_jobs=N)")
+
+
 def engine_options(backend: str | None, workers: int | None) -> dict[str, Any]:
     """``--backend`` / ``--workers`` as the options they stand for."""
     out: dict[str, Any] = {}
@@ -398,13 +406,8 @@ def train_cmd(
     overwrite: bool = typer.Option(
         False, "--overwrite", help="replace the run already in --out (finished or interrupted)"
     ),
-    backend: str = typer.Option(
-        None,
-        "--backend",
-        help="where a Hawkes fit's per-user step runs: local | loky | ray | "
-        "dask (= --set backend=...; neural models: --set devices=N --set strategy=ddp)",
-    ),
-    workers: int = typer.Option(None, "--workers", help="workers of --backend (= --set n_jobs=N)"),
+    backend: str = BACKEND,
+    workers: int = WORKERS,
 ) -> None:
     """Fit MODEL on the training part of DATA (selection on validation only); write a run folder."""
     from cascadekit import pipeline
@@ -440,13 +443,8 @@ def evaluate_cmd(
     option: list[str] = typer.Option(
         [], "--set", help="task option key=value (e.g. n_samples=1000)"
     ),
-    backend: str = typer.Option(
-        None,
-        "--backend",
-        help="where the Monte Carlo shards run: local | loky | ray | dask "
-        "(= --set backend=...; docs/cluster.md)",
-    ),
-    workers: int = typer.Option(None, "--workers", help="workers of --backend (= --set n_jobs=N)"),
+    backend: str = BACKEND,
+    workers: int = WORKERS,
 ) -> None:
     """Score a trained run on its own held-out test split with a task protocol."""
     from cascadekit import pipeline

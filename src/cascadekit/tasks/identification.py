@@ -171,6 +171,17 @@ class Sharding:
 ScoreFn = Callable[[CascadeSet, int, np.ndarray], np.ndarray]
 
 
+@dataclass(frozen=True)
+class _Decoding:
+    """What every shard needs to know to draw its samples (see `evaluate_identification`)."""
+
+    n_samples: int
+    batch_rows: int
+    batch_cells: int
+    seed: int
+    device: str
+
+
 def _shard_rows(
     shard: tuple[int, np.ndarray],
     *,
@@ -179,27 +190,24 @@ def _shard_rows(
     prefix_len: np.ndarray,
     caps: np.ndarray,
     score: ScoreFn,
-    n_samples: int,
-    batch_rows: int,
-    batch_cells: int,
-    seed: int,
-    device: str,
+    decoding: _Decoding,
 ) -> np.ndarray:
     """One shard's cascades (indices ``idx``, already in decoding order) → their score rows."""
     k, idx = shard
-    dev = resolve_device(model, device)
+    d = decoding
+    dev = resolve_device(model, d.device)
     if isinstance(model, torch.nn.Module):
         model.to(dev).eval()
-    gen = torch.Generator(device=dev).manual_seed(shard_seed(seed, k))
-    rows = min(batch_rows, max(1, score_budget(dev) // (model.n_users + 1)))
+    gen = torch.Generator(device=dev).manual_seed(shard_seed(d.seed, k))
+    rows = min(d.batch_rows, max(1, score_budget(dev) // (model.n_users + 1)))
     out: dict[int, np.ndarray] = {}
-    for group in _groups(prefix_len[idx], caps[idx], n_samples, rows, batch_cells):
+    for group in _groups(prefix_len[idx], caps[idx], d.n_samples, rows, d.batch_cells):
         cascades = idx[group]
         width = int(prefix_len[cascades[0]])
         prefix = torch.from_numpy(
             np.stack([test.users[test.offsets[i] : test.offsets[i] + width] for i in cascades])
         ).to(dev)
-        samples = _draw(model, prefix, n_samples, torch.from_numpy(caps[cascades]).to(dev), gen)
+        samples = _draw(model, prefix, d.n_samples, torch.from_numpy(caps[cascades]).to(dev), gen)
         for j, i in enumerate(cascades):
             out[int(i)] = score(test, int(i), samples[j])
     return np.stack([out[int(i)] for i in idx])
@@ -211,19 +219,15 @@ def _simulate(
     prefix_len: np.ndarray,
     caps: np.ndarray,
     score: ScoreFn,
+    decoding: _Decoding,
     *,
-    n_samples: int,
-    batch_rows: int,
-    batch_cells: int,
-    seed: int,
-    device: str,
     sharding: Sharding,
     progress: bool,
     desc: str,
 ) -> np.ndarray:
     """``score(test, i, samples)`` for every cascade i of ``test`` (its (S, W) samples), stacked
     in cascade order. Samples stay where they are drawn; only the score rows come back."""
-    if n_samples < 1:
+    if decoding.n_samples < 1:
         raise ValueError("n_samples must be at least 1")
     order = np.lexsort((caps, prefix_len))
     shards = [(k, order[r.start : r.stop])
@@ -236,8 +240,7 @@ def _simulate(
             _shard_rows, shards, backend=sharding.backend, n_jobs=sharding.n_jobs,
             address=sharding.address, progress=progress, desc=desc,
             shared={"model": model, "test": test, "prefix_len": prefix_len, "caps": caps,
-                    "score": score, "n_samples": n_samples, "batch_rows": batch_rows,
-                    "batch_cells": batch_cells, "seed": seed, "device": device},
+                    "score": score, "decoding": decoding},
         )  # fmt: skip
     finally:
         if module is not None:
@@ -290,11 +293,18 @@ def evaluate_identification(
     sub = test.subset(keep)
     caps = (sub.lengths - 1).astype(np.int64)
     score = partial(_identification_terms, n_users=model.n_users, first_k=first_k)
+    decoding = _Decoding(n_samples, batch_rows, batch_cells, seed, device)
     terms = _simulate(
-        model, sub, np.ones(len(sub), np.int64), caps, score, n_samples=n_samples,
-        batch_rows=batch_rows, batch_cells=batch_cells, seed=seed, device=device,
-        sharding=sharding, progress=progress, desc="identification",
-    ).reshape(len(sub), 2, 3)  # fmt: skip
+        model,
+        sub,
+        np.ones(len(sub), np.int64),
+        caps,
+        score,
+        decoding,
+        sharding=sharding,
+        progress=progress,
+        desc="identification",
+    ).reshape(len(sub), 2, 3)
     all_users = identification_f1(*terms[:, 0].T)
     early = identification_f1(*terms[:, 1].T)
     return {
@@ -336,10 +346,16 @@ def evaluate_size(
     prefix_len = np.minimum(sizes, n_observed).astype(np.int64)
     caps = (max_size - prefix_len).astype(np.int64)
     generated = _simulate(
-        model, test, prefix_len, caps, partial(_generated_sizes, n_users=model.n_users),
-        n_samples=n_samples, batch_rows=batch_rows, batch_cells=batch_cells, seed=seed,
-        device=device, sharding=sharding or Sharding(), progress=progress, desc="size",
-    ).reshape(len(test), n_samples)  # fmt: skip
+        model,
+        test,
+        prefix_len,
+        caps,
+        partial(_generated_sizes, n_users=model.n_users),
+        _Decoding(n_samples, batch_rows, batch_cells, seed, device),
+        sharding=sharding or Sharding(),
+        progress=progress,
+        desc="size",
+    ).reshape(len(test), n_samples)
     pred = prefix_len + generated.mean(axis=1)
     return {
         "msle_ln": size_msle_ln(pred, sizes),
