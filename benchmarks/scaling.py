@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from _provenance import RESULTS, write_json
 
-from cascadekit import pipeline, registry
+from cascadekit import parallel, pipeline, registry
 from cascadekit.tasks.identification import Sharding, evaluate_identification
 
 OUT = RESULTS / "scaling.json"
@@ -49,16 +49,6 @@ def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - t0, out
 
 
-def shutdown_engines() -> None:
-    """Each engine row starts from no cluster, so its first call pays the start."""
-    import ray
-
-    from cascadekit import parallel
-
-    ray.shutdown()
-    parallel._close_dask()
-
-
 def scaling_rows(run: Callable[[str, int], Any], units: int, same: Callable[..., Any]) -> dict:
     """Local, then every (engine, workers): first and steady seconds, speed-up, agreement, and
     the projection. ``units``: the finest pieces the work can be cut into (shards, users)."""
@@ -66,7 +56,7 @@ def scaling_rows(run: Callable[[str, int], Any], units: int, same: Callable[...,
     local_s, local = timed(lambda: run("local", 1))
     rows = []
     for backend, workers in ENGINES:
-        shutdown_engines()
+        parallel.shutdown()  # each row starts with no cluster: its first call pays the start
         first_s, _ = timed(lambda b=backend, w=workers: run(b, w))
         steady_s, out = timed(lambda b=backend, w=workers: run(b, w))
         rows.append({"backend": backend, "workers": workers, "first_call_s": round(first_s, 2),
@@ -74,7 +64,7 @@ def scaling_rows(run: Callable[[str, int], Any], units: int, same: Callable[...,
                      "speedup_vs_local": round(local_s / steady_s, 3),
                      "agreement": same(out, local)})  # fmt: skip
         print(backend, workers, rows[-1], flush=True)
-    shutdown_engines()
+    parallel.shutdown()
     engines = {}
     for backend in dict(ENGINES):
         t1, t2 = (next(r["steady_s"] for r in rows if r["backend"] == backend and r["workers"] == w)

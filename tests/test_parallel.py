@@ -11,6 +11,7 @@ import pytest
 import torch
 from fake_registry import bundle_differences
 
+from cascadekit import parallel
 from cascadekit.data.cascades import CascadeSet
 from cascadekit.data.vocab import Vocabulary
 from cascadekit.models.lstm import LSTMConfig, LSTMNet
@@ -70,9 +71,7 @@ def _numbers(out: dict) -> dict:
 @pytest.fixture(scope="module")
 def engines() -> object:
     yield
-    import ray
-
-    ray.shutdown()
+    parallel.shutdown()
 
 
 @pytest.mark.usefixtures("engines")

@@ -83,7 +83,8 @@ def _engine_missing(name: str, exc: ImportError) -> CascadeKitError:
 
 class ShardPool:
     """Workers on ``backend`` holding ``shared`` once, for several rounds of `map` (an iterative
-    fit sends its data once, then only each round's shards).
+    fit sends its data once, then only each round's shards); use it as a ``with`` block, which
+    keeps one joblib pool for every round and releases what it sent.
 
     ``threads``: torch threads per worker (default 1: ``n_jobs`` workers share the cores); the
     ``local`` backend runs in this process with its own thread count. ``address``: the cluster to
@@ -121,9 +122,13 @@ class ShardPool:
             self._pool = joblib.Parallel(n_jobs=n_jobs, backend=backend, return_as="generator")
 
     def __enter__(self) -> ShardPool:
+        if self.backend in ("loky", "threading"):
+            self._pool.__enter__()  # one set of workers (and memmapped arrays) for every round
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self.backend in ("loky", "threading"):
+            self._pool.__exit__(None, None, None)
         if self.backend == "dask":
             self._shared.release()
 
@@ -222,3 +227,13 @@ def _close_dask() -> None:
         client.close()
         cluster.close()
         _dask_local = None
+
+
+def shutdown() -> None:
+    """Disconnect from Ray and stop the local Dask cluster this process started (the next call
+    on either engine starts or joins one again)."""
+    import sys
+
+    if "ray" in sys.modules:
+        sys.modules["ray"].shutdown()
+    _close_dask()
