@@ -213,8 +213,9 @@ def _dask_client(address: str | None, n_jobs: int) -> Any:
     if address:
         return Client(address)
     if _dask_local is None or _dask_local[0].status.name != "running":
+        # ":0": any free port for its HTTP server (parallel test workers would clash on 8787)
         cluster = LocalCluster(n_workers=n_jobs, threads_per_worker=1, processes=True,
-                               dashboard_address=None)  # fmt: skip
+                               dashboard_address=":0")  # fmt: skip
         _dask_local = (cluster, Client(cluster))
         atexit.register(_close_dask)
     return _dask_local[1]
