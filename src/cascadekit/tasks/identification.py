@@ -172,9 +172,15 @@ ScoreFn = Callable[[CascadeSet, int, np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
-class _Decoding:
-    """What every shard needs to know to draw its samples (see `evaluate_identification`)."""
+class _Job:
+    """The Monte Carlo work on ``test``: what every shard needs besides the model.
+    ``prefix_len`` / ``caps``: (C,) users revealed / at most generated per cascade;
+    ``score(test, i, samples)``: cascade i's row from its (S, W) samples."""
 
+    test: CascadeSet
+    prefix_len: np.ndarray
+    caps: np.ndarray
+    score: ScoreFn
     n_samples: int
     batch_rows: int
     batch_cells: int
@@ -182,54 +188,38 @@ class _Decoding:
     device: str
 
 
-def _shard_rows(
-    shard: tuple[int, np.ndarray],
-    *,
-    model: Any,
-    test: CascadeSet,
-    prefix_len: np.ndarray,
-    caps: np.ndarray,
-    score: ScoreFn,
-    decoding: _Decoding,
-) -> np.ndarray:
+def _shard_rows(shard: tuple[int, np.ndarray], *, model: Any, job: _Job) -> np.ndarray:
     """One shard's cascades (indices ``idx``, already in decoding order) → their score rows."""
     k, idx = shard
-    d = decoding
-    dev = resolve_device(model, d.device)
+    test = job.test
+    dev = resolve_device(model, job.device)
     if isinstance(model, torch.nn.Module):
         model.to(dev).eval()
-    gen = torch.Generator(device=dev).manual_seed(shard_seed(d.seed, k))
-    rows = min(d.batch_rows, max(1, score_budget(dev) // (model.n_users + 1)))
+    gen = torch.Generator(device=dev).manual_seed(shard_seed(job.seed, k))
+    rows = min(job.batch_rows, max(1, score_budget(dev) // (model.n_users + 1)))
     out: dict[int, np.ndarray] = {}
-    for group in _groups(prefix_len[idx], caps[idx], d.n_samples, rows, d.batch_cells):
+    for group in _groups(job.prefix_len[idx], job.caps[idx], job.n_samples, rows,
+                         job.batch_cells):  # fmt: skip
         cascades = idx[group]
-        width = int(prefix_len[cascades[0]])
+        width = int(job.prefix_len[cascades[0]])
         prefix = torch.from_numpy(
             np.stack([test.users[test.offsets[i] : test.offsets[i] + width] for i in cascades])
         ).to(dev)
-        samples = _draw(model, prefix, d.n_samples, torch.from_numpy(caps[cascades]).to(dev), gen)
+        caps = torch.from_numpy(job.caps[cascades]).to(dev)
+        samples = _draw(model, prefix, job.n_samples, caps, gen)
         for j, i in enumerate(cascades):
-            out[int(i)] = score(test, int(i), samples[j])
+            out[int(i)] = job.score(test, int(i), samples[j])
     return np.stack([out[int(i)] for i in idx])
 
 
 def _simulate(
-    model: Any,
-    test: CascadeSet,
-    prefix_len: np.ndarray,
-    caps: np.ndarray,
-    score: ScoreFn,
-    decoding: _Decoding,
-    *,
-    sharding: Sharding,
-    progress: bool,
-    desc: str,
+    model: Any, job: _Job, *, sharding: Sharding, progress: bool, desc: str
 ) -> np.ndarray:
-    """``score(test, i, samples)`` for every cascade i of ``test`` (its (S, W) samples), stacked
-    in cascade order. Samples stay where they are drawn; only the score rows come back."""
-    if decoding.n_samples < 1:
+    """``job.score(test, i, samples)`` for every cascade i of ``job.test`` (its (S, W) samples),
+    stacked in cascade order. Samples stay where they are drawn; only the score rows come back."""
+    if job.n_samples < 1:
         raise ValueError("n_samples must be at least 1")
-    order = np.lexsort((caps, prefix_len))
+    order = np.lexsort((job.caps, job.prefix_len))
     shards = [(k, order[r.start : r.stop])
               for k, r in enumerate(shard_ranges(len(order), sharding.shard_size))]  # fmt: skip
     module = model if isinstance(model, torch.nn.Module) else None
@@ -239,13 +229,12 @@ def _simulate(
         parts = map_shards(
             _shard_rows, shards, backend=sharding.backend, n_jobs=sharding.n_jobs,
             address=sharding.address, progress=progress, desc=desc,
-            shared={"model": model, "test": test, "prefix_len": prefix_len, "caps": caps,
-                    "score": score, "decoding": decoding},
+            shared={"model": model, "job": job},
         )  # fmt: skip
     finally:
         if module is not None:
             module.to(home).train(was_training)
-    rows = np.zeros((len(test), *parts[0].shape[1:])) if parts else np.zeros((0,))
+    rows = np.zeros((len(job.test), *parts[0].shape[1:])) if parts else np.zeros((0,))
     for (_, idx), part in zip(shards, parts, strict=True):
         rows[idx] = part
     return rows
@@ -288,22 +277,14 @@ def evaluate_identification(
     same seed, limits and shard size ⇒ same numbers, on any ``sharding`` backend and worker count.
     ``device="auto"`` uses a GPU when present."""
     t0 = time.perf_counter()
-    sharding = sharding or Sharding()
     keep = np.flatnonzero(test.lengths >= 2)
     sub = test.subset(keep)
     caps = (sub.lengths - 1).astype(np.int64)
     score = partial(_identification_terms, n_users=model.n_users, first_k=first_k)
-    decoding = _Decoding(n_samples, batch_rows, batch_cells, seed, device)
+    job = _Job(sub, np.ones(len(sub), np.int64), caps, score, n_samples, batch_rows, batch_cells,
+               seed, device)  # fmt: skip
     terms = _simulate(
-        model,
-        sub,
-        np.ones(len(sub), np.int64),
-        caps,
-        score,
-        decoding,
-        sharding=sharding,
-        progress=progress,
-        desc="identification",
+        model, job, sharding=sharding or Sharding(), progress=progress, desc="identification"
     ).reshape(len(sub), 2, 3)
     all_users = identification_f1(*terms[:, 0].T)
     early = identification_f1(*terms[:, 1].T)
@@ -345,16 +326,10 @@ def evaluate_size(
         raise ValueError(f"max_size ({max_size}) must be ≥ n_observed ({n_observed})")
     prefix_len = np.minimum(sizes, n_observed).astype(np.int64)
     caps = (max_size - prefix_len).astype(np.int64)
+    sizes_of = partial(_generated_sizes, n_users=model.n_users)
+    job = _Job(test, prefix_len, caps, sizes_of, n_samples, batch_rows, batch_cells, seed, device)
     generated = _simulate(
-        model,
-        test,
-        prefix_len,
-        caps,
-        partial(_generated_sizes, n_users=model.n_users),
-        _Decoding(n_samples, batch_rows, batch_cells, seed, device),
-        sharding=sharding or Sharding(),
-        progress=progress,
-        desc="size",
+        model, job, sharding=sharding or Sharding(), progress=progress, desc="size"
     ).reshape(len(test), n_samples)
     pred = prefix_len + generated.mean(axis=1)
     return {
