@@ -102,7 +102,8 @@ def simulate_ic(
         _simulate_shard, shards, backend=backend, n_jobs=n_jobs, address=address,
         shared={"graph": graph, "p": p, "r": r, "delay": delay, "t_max": t_max},
     )  # fmt: skip
-    users, times, parents, lengths = (sum((part[j] for part in parts), []) for j in range(4))
+    # each shard gives one array per batch and field; flatten them (linear in the shard count)
+    users, times, parents, lengths = ([a for part in parts for a in part[j]] for j in range(4))
     ids = [f"{i}/{k}" for i in range(len(sets)) for k in range(n_samples)]
     cat = np.concatenate
     return CascadeSet(
