@@ -371,22 +371,6 @@ ENTRIES: dict[str, Entry] = {
         "each model in its own process",
         quiet=True,
     ),
-    "popularity_table_dmt_lic": Entry(
-        ("popularity_dmt_lic/popularity_weibo_deephawkes_obs1h.json",),
-        tuple(
-            f"{PY} {B}/popularity_table.py --datasets weibo_deephawkes_obs1h --seeds 0 1 2 "
-            f"--results {R}/popularity_dmt_lic {rest}"
-            for rest in (
-                "--epochs 4 --set lr=5e-3 --set embedding_lr=5e-4 --set min_user_count=2 "
-                "--models dmt_lic dmt_lic_size_only dmt_lic_activation_only "
-                "dmt_lic_no_shared_gate dmt_lic_no_user_importance dmt_lic_no_time_decay",
-                "--epochs 2 --models lstm",
-                "--epochs 1 --models ndm",
-            )
-        ),
-        "weibo_deephawkes_obs1h (shipped split): DMT-LIC and its ablations (≤ 4 epochs: CPU "
-        "budget), LSTM (2) and NDM (1) activation baselines, 3 seeds; ≈ 50 min on 2 loaded cores",
-    ),
     # --- popularity (DMT-LIC issue): the size baselines ---------------------------------------
     "popularity_table": Entry(
         ("popularity_weibo_deephawkes_obs1h.json", "popularity_ced_weibo_rumor.json"),
@@ -421,12 +405,18 @@ ENTRIES: dict[str, Entry] = {
         ("mmcas/popularity_ced_weibo_rumor.json",),
         (
             f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor --models mmcas "
-            "mmcas_concat mmcas_no_cascade mmcas_no_user mmcas_no_text mmcas_transformer "
-            "mmcas_switch --seeds 0 1 2 --epochs 10 --results benchmarks/results/mmcas",
+            "mmcas_concat mmcas_no_text mmcas_no_user mmcas_no_cascade mmcas_interpretable "
+            "mmcas_transformer mmcas_switch --seeds 0 1 2 --epochs 10 --set ode_method=rk4 "
+            "--results benchmarks/results/mmcas",
+            f"{PY} {B}/popularity_table.py --datasets ced_weibo_rumor --models mmcas "
+            "mmcas_interpretable --seeds 0 --obs 1800 --orders time --epochs 10 "
+            "--results benchmarks/results/mmcas",
         ),
         "MMCAs, its fusion variants and modality ablations on CED at T_o = 0.5 h and 1 h, "
-        "time-ordered and random 70/15/15: MSLE / MAPE (both families), 3 seeds, ≤ 10 epochs "
-        "(read beside the popularity baselines by popularity_report)",
+        "time-ordered and random 70/15/15: MSLE / MAPE (both families), 3 seeds, ≤ 10 epochs, "
+        "the ODE by one RK4 step per inter-event interval (faster than the reference code's "
+        "dopri5: popularity_speed; the second command runs dopri5 on one cell for comparison; "
+        "read beside the popularity baselines by popularity_report)",
     ),
     "popularity_activation": Entry(
         ("activation/popularity_ced_weibo_rumor.json",),

@@ -5,7 +5,8 @@ each model's ``paper`` preset for ``--epochs`` epochs (early stopping off), one 
 Rows: ``deephawkes``; ``dmt_lic`` with ``min_user_count`` 2 (the table's setting: a user seen
 once in the training prefixes gets no embedding row or output class) and 1 (every training user
 a class: the next-user softmax then spans ≈ 160 thousand users and dominates the cost); ``mmcas``
-(its first epoch includes encoding every adoption into a cold feature cache). Each row
+(its first epoch includes encoding every adoption into a cold feature cache), with the reference
+code's adaptive dopri5 and with one fixed RK4 step per inter-event interval. Each row
 runs in its own process, so ``peak_rss_mb`` (``ru_maxrss``) is that model's peak with the data
 loaded; every row records its configuration, the file its provenance (`_provenance`). Run:
 
@@ -39,6 +40,7 @@ ROWS: dict[str, tuple[str, dict[str, Any]]] = {
     "dmt_lic+min_user_count=2": ("dmt_lic", {"min_user_count": 2}),
     "dmt_lic+min_user_count=1": ("dmt_lic", {"min_user_count": 1}),
     "mmcas": ("mmcas", {}),
+    "mmcas+ode_method=rk4": ("mmcas", {"ode_method": "rk4"}),
 }
 SPLIT = {"obs": 3600.0, "horizon": 86400.0, "min_observed": 10, "order": "time"}
 

@@ -185,6 +185,8 @@ def test_bad_options_are_refused() -> None:
         mmcas.MMCAsConfig(modalities=("cascade", "video"))
     with pytest.raises(ValueError, match="fusion"):
         mmcas.MMCAsConfig(fusion="sum")
+    with pytest.raises(ValueError, match="ode_method must be one of dopri5"):
+        mmcas.MMCAsConfig(ode_method="rk45")
 
 
 @pytest.mark.slow

@@ -34,6 +34,26 @@ def test_each_row_follows_its_own_interval_of_a_linear_ode() -> None:
     torch.testing.assert_close(got[2], h0[2])
 
 
+def test_rk4_takes_one_classical_step_per_interval() -> None:
+    """For dh/dt = A h one RK4 step of length d is h ↦ (I + Ad + (Ad)²/2 + (Ad)³/6 + (Ad)⁴/24) h
+    exactly (the 4th-order Taylor polynomial of expm), per row over its own interval."""
+    torch.manual_seed(0)
+    a = torch.tensor([[-0.5, 1.0], [-1.0, -0.2]], dtype=torch.float64)
+    h0 = torch.randn(3, 2, dtype=torch.float64)
+    t0 = torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64)
+    t1 = torch.tensor([0.1, 1.5, 1.0], dtype=torch.float64)
+    got = evolve(Linear(a), h0, t0, t1, method="rk4")
+
+    def taylor4(m: torch.Tensor) -> torch.Tensor:
+        eye = torch.eye(2, dtype=torch.float64)
+        return eye + m + m @ m / 2 + m @ m @ m / 6 + m @ m @ m @ m / 24
+
+    want = torch.stack([taylor4(a * d) @ h for d, h in zip(t1 - t0, h0, strict=True)])
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    exact = torch.linalg.matrix_exp(a * 0.1) @ h0[0]  # a short interval: within 1e-6 of expm
+    torch.testing.assert_close(got[0], exact, rtol=0, atol=1e-6)
+
+
 def test_the_field_sees_absolute_time() -> None:
     """dh/dt = c · t · h: h(t1) = h(t0) · exp(c (t1² − t0²) / 2), which depends on t0 itself."""
     c = torch.tensor([0.3, -0.7], dtype=torch.float64)

@@ -81,7 +81,7 @@ from cascadekit.models.popularity import (
     relative_times,
 )
 from cascadekit.nn.moe import FUSIONS, PERTURBATIONS, FusionOutput, ModalityFusion
-from cascadekit.nn.ode import JumpODE
+from cascadekit.nn.ode import ADAPTIVE, FIXED_STEP, JumpODE
 from cascadekit.nn.sequence import AttentionPool, SelfAttentionEncoder
 
 MODALITIES = ("cascade", "user", "text", "image")
@@ -96,6 +96,9 @@ class MMCAsConfig(SizeOptions):
     users of ``min_user_count``; ``embedding_lr`` is unused). ``encoder_dim``: the self-attention
     encoders; ``fusion_dim``: d of eq. 5 (paper App. D tries 16–128); ``expert_hidden``,
     ``n_ffn``, ``fusion_heads``: the experts' feed-forward width, switch experts and heads.
+    ``ode_method``: the ODE solver (`nn.ode`): dopri5 at ``ode_tol`` as the reference code, or a
+    fixed-step one, "rk4" taking one step per inter-event interval (≈ 3× faster per epoch on
+    CED, `benchmarks/popularity_speed.py`; the CED table's setting).
     ``text_*``: the character n-gram encoder (`features.text`), or with ``text_model`` a local
     sentence-transformers model folder or "all-MiniLM-L6-v2" (packaged, English) whose
     embeddings replace it (``text_dim`` is then the model's); ``graphwave_*``: scales and
@@ -151,6 +154,9 @@ class MMCAsConfig(SizeOptions):
             raise ValueError("lambda1, lambda2 and gate_width must be >= 0")
         if self.temperature <= 0 or self.ode_tol <= 0:
             raise ValueError("temperature and ode_tol must be > 0")
+        if self.ode_method not in ADAPTIVE + FIXED_STEP:
+            raise ValueError(f"ode_method must be one of {', '.join(ADAPTIVE + FIXED_STEP)}, "
+                             f"got {self.ode_method!r}")  # fmt: skip
 
 
 def feature_cache(config: MMCAsConfig) -> ArrayCache:

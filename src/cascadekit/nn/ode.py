@@ -18,6 +18,9 @@ from torch import nn
 from torchdiffeq import odeint
 
 Field = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # f(t (B,), h (B, D)) → (B, D)
+# torchdiffeq solvers: adaptive ones control the error at rtol/atol; a fixed-step one takes one
+# step per interval (the rescaled grid is [0, 1]) and ignores the tolerances
+ADAPTIVE, FIXED_STEP = ("dopri5", "bosh3", "adaptive_heun"), ("euler", "midpoint", "rk4")
 
 
 class TimeLinearField(nn.Module):
